@@ -1,0 +1,138 @@
+/**
+ * buildApp(runtime) assembles the HTTP API, the realtime gateways and the web app into a
+ * Fastify instance. It never listens; `main.ts` does, tests use `app.inject()` or listen on
+ * port 0 themselves.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+import { LIMITS } from '../shared/limits.js';
+import { errorHandler } from './http/errors.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { authRoutes } from './http/routes/auth.js';
+import { eventRoutes } from './http/routes/events.js';
+import { healthRoutes } from './http/routes/health.js';
+import { signalRoutes } from './http/routes/signals.js';
+import { SocketGateway } from './realtime/socket-gateway.js';
+import { SseGateway } from './realtime/sse.js';
+import type { Runtime } from './runtime.js';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Folder of the built web app; served at `/` when present. */
+  webRoot?: string | null;
+  /** Per-socket outgoing buffer budget before a slow client is disconnected. */
+  socketBudgetBytes?: number;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  sockets: SocketGateway;
+  sse: SseGateway;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** dist/web when running from source (server/) or from the build (dist/server/). */
+export function defaultWebRoot(): string | null {
+  for (const candidate of [join(here, '..', 'dist', 'web'), join(here, '..', 'web')]) {
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+  }
+  return null;
+}
+
+export async function buildApp(runtime: Runtime, options: AppOptions): Promise<BuiltApp> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: LIMITS.bodyMaxBytes,
+    trustProxy: runtime.config.trustProxy,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(({ schema }) => (data) => {
+    const result = (schema as ZodType).safeParse(data);
+    return result.success ? { value: result.data } : { error: result.error };
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'signal-desk API',
+        version: '1',
+        description: 'Durable, real-time trading-signal broadcast. Errors are { error: { code, message, fields? } }.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'sd_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const sockets = new SocketGateway(runtime, app.server, {
+    allowedOrigins: runtime.config.allowedOrigins,
+    budgetBytes: options.socketBudgetBytes,
+    logger: options.logger,
+  });
+  const sse = new SseGateway(runtime, options.logger);
+
+  await app.register(healthRoutes(runtime));
+  await app.register(authRoutes(runtime), { prefix: '/api' });
+  await app.register(
+    signalRoutes(runtime, (ids) => sockets.connectedUsers(ids)),
+    { prefix: '/api' },
+  );
+  await app.register(eventRoutes(runtime, sse), { prefix: '/api' });
+  await app.register(adminRoutes(runtime), { prefix: '/api' });
+  app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+
+  const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;
+  if (webRoot) {
+    await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: false, maxAge: '1h' });
+    // The web app routes on the client: every other GET outside /api is its index page.
+    app.get('/*', { schema: { hide: true } }, (request, reply) => {
+      if (request.url.startsWith('/api/') || request.url.startsWith('/socket.io')) {
+        return reply.status(404).send({ error: { code: 'not_found', message: 'not found' } });
+      }
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    sse.close();
+    await sockets.close();
+  });
+  return { app, sockets, sse };
+}

@@ -1,0 +1,29 @@
+/**
+ * The cross-node transport. Its whole contract: `publish` a message after the change it
+ * announces has committed, and every subscribed node (this one included) receives it.
+ * Delivery may be late, duplicated or lost for `events`/`head` hints: the hub repairs that
+ * from the log. Control messages are best-effort and idempotent by design.
+ */
+import type { StoredEvent } from '../../shared/events.js';
+
+export type BusMessage =
+  /** Committed events, whole (in-process) — the hub delivers them without reading the log. */
+  | { kind: 'events'; events: StoredEvent[] }
+  /** The log reached `seq`; read what is missing from the log. */
+  | { kind: 'head'; seq: number }
+  /** A user's access to a channel changed. */
+  | { kind: 'access'; userId: string; channel: string; change: 'granted' | 'revoked' }
+  /** A channel was created (admins' live subscriptions cover it). */
+  | { kind: 'channel'; slug: string }
+  /** Close the live connections of a session or of every session of a user. */
+  | { kind: 'disconnect'; userId?: string; sessionId?: string; reason: string }
+  /** Local only: the transport may have dropped messages; re-check access and the log. */
+  | { kind: 'resync' };
+
+export interface Bus {
+  readonly kind: string;
+  publish(message: BusMessage): Promise<void>;
+  /** Returns an unsubscribe function. */
+  subscribe(handler: (message: BusMessage) => void): () => void;
+  close(): Promise<void>;
+}

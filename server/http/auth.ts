@@ -1,0 +1,67 @@
+/**
+ * Who is calling: a bearer token (API clients) or the session cookie (the web app).
+ * Cookie-authenticated requests that change state must also carry the session's CSRF
+ * token in `x-csrf-token`, so another site cannot act with the user's cookie.
+ */
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, unauthorized } from '../core/errors.js';
+import type { AccountService } from '../core/accounts.js';
+import type { Actor } from '../core/policy.js';
+import { csrfTokenFor, safeEqual, SESSION_COOKIE } from '../auth/tokens.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface Credentials {
+  token: string;
+  via: 'bearer' | 'cookie';
+}
+
+export function credentialsOf(request: FastifyRequest): Credentials | null {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw unauthorized('the Authorization header must be "Bearer <token>"');
+    return { token: match[1], via: 'bearer' };
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+export async function authenticate(request: FastifyRequest, accounts: AccountService): Promise<Actor> {
+  const credentials = credentialsOf(request);
+  if (!credentials) throw unauthorized();
+  const actor = await accounts.authenticate(credentials.token);
+  if (credentials.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !safeEqual(sent, csrfTokenFor(credentials.token))) {
+      throw new AppError(403, 'csrf_failed', 'missing or wrong x-csrf-token header for a cookie-authenticated request');
+    }
+  }
+  return actor;
+}
+
+export interface CookieSettings {
+  secure: 'auto' | 'true' | 'false';
+  ttlMs: number;
+}
+
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  settings: CookieSettings,
+): void {
+  const secure = settings.secure === 'auto' ? request.protocol === 'https' : settings.secure === 'true';
+  void reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    path: '/',
+    maxAge: Math.floor(settings.ttlMs / 1000),
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}

@@ -1,0 +1,72 @@
+/** Every failure leaves the API as `{ error: { code, message, fields? } }` with the right status. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+import { AppError } from '../core/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string> };
+}
+
+/** Per-field messages from a zod error: `takeProfits.5` → "must be a number". */
+export function fieldsOf(error: ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
+      for (const key of issue.keys) fields[`${prefix}${key}`] ??= 'is not a known field';
+      continue;
+    }
+    const key = issue.path.length ? issue.path.join('.') : '_';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) } },
+    };
+  }
+  if (error instanceof ZodError) {
+    const fields = fieldsOf(error);
+    const context = (error as ZodError & { validationContext?: string }).validationContext;
+    const where = context === 'querystring' ? 'query' : context === 'params' ? 'path' : 'request body';
+    return {
+      status: 400,
+      body: { error: { code: 'validation_failed', message: `the ${where} has invalid fields`, fields } },
+    };
+  }
+  const e = error as Partial<FastifyError>;
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+  if (status === 500) return { status, body: { error: { code: 'internal', message: 'internal error' } } };
+  const code =
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+      ? 'invalid_json'
+      : (CODES_BY_STATUS[status] ?? 'bad_request');
+  const message =
+    status === 413 ? 'request body is too large' : e.message ? e.message.replace(/^FST_\w+: /, '') : 'bad request';
+  return { status, body: { error: { code, message } } };
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorResponse(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (status === 429 && error instanceof AppError) void reply.header('retry-after', '900');
+  void reply.status(status).send(body);
+}

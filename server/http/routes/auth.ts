@@ -1,0 +1,123 @@
+/** Sign-in, sign-out, first-run setup and the caller's own account. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { loginInputSchema, positionInputSchema, setupInputSchema } from '../../../shared/schemas.js';
+import { presentUser } from '../../core/accounts.js';
+import { abilitiesOf } from '../../core/policy.js';
+import type { Runtime } from '../../runtime.js';
+import { csrfTokenFor } from '../../auth/tokens.js';
+import { authenticate, clearSessionCookie, credentialsOf, setSessionCookie } from '../auth.js';
+
+export function authRoutes(runtime: Runtime): FastifyPluginAsyncZod {
+  const { accounts, store, hub, positions, config } = runtime;
+  const cookie = { secure: config.cookieSecure, ttlMs: config.sessionTtlMs };
+
+  return async (app) => {
+    app.get('/setup', { schema: { tags: ['auth'], summary: 'Whether first-run setup is still needed' } }, async () => ({
+      needed: await accounts.setupNeeded(),
+    }));
+
+    app.post(
+      '/setup',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Create the first admin (only while no admin exists)',
+          body: setupInputSchema,
+        },
+      },
+      async (request, reply) => {
+        const admin = await accounts.setup(request.body);
+        const session = await accounts.startSession(admin);
+        setSessionCookie(request, reply, session.token, cookie);
+        return reply
+          .status(201)
+          .send({ token: session.token, user: session.user, csrfToken: csrfTokenFor(session.token) });
+      },
+    );
+
+    app.post(
+      '/auth/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign in; returns a bearer token and sets the session cookie',
+          body: loginInputSchema,
+        },
+      },
+      async (request, reply) => {
+        const session = await accounts.login(request.body.email, request.body.password);
+        setSessionCookie(request, reply, session.token, cookie);
+        return {
+          token: session.token,
+          user: session.user,
+          expiresAt: session.expiresAt,
+          csrfToken: csrfTokenFor(session.token),
+        };
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      { schema: { tags: ['auth'], summary: 'Revoke this session and close its live connections' } },
+      async (request, reply) => {
+        const actor = await authenticate(request, accounts);
+        await accounts.logout(actor);
+        clearSessionCookie(reply);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get(
+      '/me',
+      { schema: { tags: ['auth'], summary: 'The signed-in user, what they may do, and their positions' } },
+      async (request) => {
+        const actor = await authenticate(request, accounts);
+        const credentials = credentialsOf(request);
+        const channels = await accounts.listChannels(actor);
+        return {
+          user: presentUser(actor.user, actor.channels),
+          abilities: abilitiesOf(actor),
+          channels,
+          positions: { delivered: actor.user.deliveredSeq, read: actor.user.readSeq },
+          headSeq: hub.headSeq,
+          csrfToken: credentials ? csrfTokenFor(credentials.token) : null,
+        };
+      },
+    );
+
+    app.put(
+      '/me/position',
+      { schema: { tags: ['auth'], summary: 'Report the highest seq received and shown', body: positionInputSchema } },
+      async (request, reply) => {
+        const actor = await authenticate(request, accounts);
+        positions.report(actor.user.id, request.body);
+        await positions.flush();
+        const user = await store.getUser(actor.user.id);
+        return reply.send({ delivered: user?.deliveredSeq ?? 0, read: user?.readSeq ?? 0 });
+      },
+    );
+
+    app.get(
+      '/me/unread',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Events after the read position in the caller’s channels',
+          querystring: z.strictObject({}),
+        },
+      },
+      async (request) => {
+        const actor = await authenticate(request, accounts);
+        const user = await store.getUser(actor.user.id);
+        const read = user?.readSeq ?? 0;
+        const events = await store.readEvents({
+          after: read,
+          limit: 1000,
+          channels: actor.user.role === 'admin' ? 'all' : actor.channels,
+        });
+        return { read, unread: events.length, capped: events.length === 1000 };
+      },
+    );
+  };
+}

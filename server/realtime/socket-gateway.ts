@@ -1,0 +1,329 @@
+/**
+ * Socket.IO at /socket.io. A connection authenticates in the handshake (token or session
+ * cookie), replays the log after its `lastSeq`, then joins one room per entitled channel
+ * (admins: one room for all). A broadcast is encoded once and written to every socket of
+ * the room; nothing per-socket runs on that path. Control messages from the bus (revoke,
+ * logout, disable) act on this node's sockets; a sweep disconnects clients that stop
+ * reading before their backlog grows past a budget — they resume from `lastSeq`.
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import {
+  toWire,
+  wireEventName,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type StoredEvent,
+} from '../../shared/events.js';
+import { LIMITS } from '../../shared/limits.js';
+import { SESSION_COOKIE } from '../auth/tokens.js';
+import type { BusMessage } from '../bus/bus.js';
+import { AppError } from '../core/errors.js';
+import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
+import { isAdmin, type Actor } from '../core/policy.js';
+import type { Runtime } from '../runtime.js';
+
+interface SocketData {
+  actor: Actor;
+  channels: Set<string>;
+  live: boolean;
+  /** Incoming packets in the current one-second window (flood guard). */
+  inbound: { windowStart: number; count: number };
+}
+
+type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface GatewayOptions {
+  allowedOrigins: readonly string[];
+  /** Outgoing bytes a socket may have queued before it is disconnected (default 1 MiB). */
+  budgetBytes?: number | undefined;
+  logger: Logger;
+}
+
+const ADMIN_ROOM = 'admins';
+const channelRoom = (slug: string) => `ch:${slug}`;
+const INBOUND_PER_SECOND = 20;
+
+function cookieToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+/** Bytes waiting in the engine's queue and in the WebSocket's send buffer. */
+function queuedBytes(socket: IoSocket): number {
+  const conn = socket.conn as unknown as {
+    writeBuffer: Array<{ data?: unknown }>;
+    transport: { socket?: { bufferedAmount?: number } };
+  };
+  let bytes = conn.transport.socket?.bufferedAmount ?? 0;
+  for (const packet of conn.writeBuffer) bytes += typeof packet.data === 'string' ? packet.data.length : 64;
+  return bytes;
+}
+
+function queuedPackets(socket: IoSocket): number {
+  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+}
+
+export class SocketGateway implements LiveSink {
+  readonly io: IoServer;
+  private readonly byUser = new Map<string, Set<IoSocket>>();
+  private readonly removeSink: () => void;
+  private readonly unsubscribe: () => void;
+  private readonly sweep: NodeJS.Timeout;
+  private readonly budget: number;
+  private readonly log: Logger;
+  /** Slow clients disconnected since start (for tests and metrics). */
+  slowDisconnects = 0;
+
+  constructor(
+    private readonly runtime: Runtime,
+    server: HttpServer,
+    options: GatewayOptions,
+  ) {
+    this.log = options.logger.child({ component: 'socket' });
+    this.budget = options.budgetBytes ?? 1024 * 1024;
+    const allowed = new Set(options.allowedOrigins);
+    this.io = new Server(server, {
+      path: '/socket.io',
+      serveClient: false,
+      maxHttpBufferSize: LIMITS.socketFrameMaxBytes,
+      perMessageDeflate: false,
+      httpCompression: false,
+      connectTimeout: 10_000,
+      cors: options.allowedOrigins.length > 0 ? { origin: [...allowed], credentials: true } : undefined,
+      allowRequest: (request, callback) => callback(null, this.originAllowed(request, allowed)),
+    });
+    this.io.use((socket, next) => {
+      this.authenticate(socket).then(
+        () => next(),
+        (error: unknown) => {
+          const err = new Error('unauthorized') as Error & { data?: unknown };
+          err.data = { code: error instanceof AppError ? error.code : 'unauthorized' };
+          next(err);
+        },
+      );
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+    this.removeSink = runtime.hub.addSink(this);
+    this.unsubscribe = runtime.bus.subscribe((message) => this.onBus(message));
+    this.sweep = setInterval(() => this.disconnectSlowClients(), 250);
+    this.sweep.unref();
+  }
+
+  private originAllowed(request: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+    const origin = request.headers.origin;
+    if (!origin) return true; // not a browser: nothing to hijack
+    if (allowed.has(origin)) return true;
+    try {
+      const host = this.runtime.config.trustProxy
+        ? ((request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0]?.trim() ?? request.headers.host)
+        : request.headers.host;
+      return new URL(origin).host === host;
+    } catch {
+      return false;
+    }
+  }
+
+  private async authenticate(socket: IoSocket): Promise<void> {
+    const auth = socket.handshake.auth as { token?: unknown };
+    const token =
+      typeof auth.token === 'string' && auth.token ? auth.token : cookieToken(socket.handshake.headers.cookie);
+    if (!token) throw new AppError(401, 'unauthorized', 'no credentials');
+    const actor = await this.runtime.accounts.authenticate(token);
+    socket.data = {
+      actor,
+      channels: new Set(actor.channels),
+      live: false,
+      inbound: { windowStart: Date.now(), count: 0 },
+    };
+  }
+
+  private onConnection(socket: IoSocket): void {
+    const { actor } = socket.data;
+    const admin = isAdmin(actor);
+    const userId = actor.user.id;
+    let sockets = this.byUser.get(userId);
+    if (!sockets) this.byUser.set(userId, (sockets = new Set()));
+    sockets.add(socket);
+    socket.on('disconnect', () => {
+      const set = this.byUser.get(userId);
+      set?.delete(socket);
+      if (set?.size === 0) this.byUser.delete(userId);
+    });
+
+    socket.use((_packet, next) => {
+      const now = Date.now();
+      const inbound = socket.data.inbound;
+      if (now - inbound.windowStart >= 1000) {
+        inbound.windowStart = now;
+        inbound.count = 0;
+      }
+      if (++inbound.count > INBOUND_PER_SECOND) {
+        this.log.warn({ userId }, 'client flooded events; disconnecting');
+        socket.disconnect(true);
+        return;
+      }
+      next();
+    });
+    socket.on('position', (position) => {
+      if (typeof position !== 'object' || position === null) return;
+      const valid = (n: unknown) => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
+      const delivered = valid(position.delivered);
+      const read = valid(position.read);
+      this.runtime.positions.report(userId, {
+        ...(delivered !== undefined ? { delivered } : {}),
+        ...(read !== undefined ? { read } : {}),
+      });
+    });
+
+    const raw = (socket.handshake.auth as { lastSeq?: unknown }).lastSeq;
+    const lastSeq = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    // Without lastSeq a client gets live events only, as the prototype's clients expect.
+    const after =
+      Number.isSafeInteger(lastSeq) && (lastSeq as number) >= 0 ? (lastSeq as number) : this.runtime.hub.headSeq;
+
+    this.runtime.hub
+      .replayThenLive({
+        after,
+        scope: () => (admin ? 'all' : [...socket.data.channels]),
+        canSee: (channel) => admin || socket.data.channels.has(channel),
+        sendReplay: async (events) => {
+          for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
+          await this.drained(socket);
+        },
+        goLive: (pending, headSeq) => {
+          for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
+          void socket.join(admin ? ADMIN_ROOM : [...socket.data.channels].map(channelRoom));
+          socket.data.live = true;
+          socket.emit('live', { headSeq });
+        },
+        isClosed: () => socket.disconnected,
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof CatchUpOverflow)) this.log.error({ err: error, userId }, 'replay failed');
+        this.forceDisconnect(socket);
+      });
+  }
+
+  /** Resolves once the socket's outgoing queue has been handed to the network. */
+  private drained(socket: IoSocket): Promise<void> {
+    if (socket.disconnected || queuedPackets(socket) === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const conn = socket.conn;
+      const done = () => {
+        conn.off('drain', done);
+        conn.off('close', done);
+        resolve();
+      };
+      conn.on('drain', done);
+      conn.on('close', done);
+    });
+  }
+
+  deliver(event: StoredEvent): void {
+    this.io.to([channelRoom(event.channel), ADMIN_ROOM]).emit(wireEventName(event), toWire(event) as never);
+  }
+
+  private disconnectSlowClients(): void {
+    for (const socket of this.io.of('/').sockets.values()) {
+      if (queuedPackets(socket) < 16) continue;
+      if (queuedBytes(socket) > this.budget) {
+        this.slowDisconnects++;
+        this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
+        this.forceDisconnect(socket);
+      }
+    }
+  }
+
+  /** Drops the connection now, discarding its queue (a plain close would wait for it to drain). */
+  private forceDisconnect(socket: IoSocket): void {
+    socket.disconnect(true);
+    const conn = socket.conn as unknown as { close(discard: boolean): void; request?: IncomingMessage };
+    conn.close(true);
+    conn.request?.socket?.destroy();
+  }
+
+  private onBus(message: BusMessage): void {
+    switch (message.kind) {
+      case 'access':
+        for (const socket of this.byUser.get(message.userId) ?? [])
+          this.applyAccess(socket, message.channel, message.change);
+        break;
+      case 'disconnect':
+        for (const sockets of this.byUser.values()) {
+          for (const socket of sockets) {
+            const { actor } = socket.data;
+            if (message.sessionId === actor.sessionId || message.userId === actor.user.id) socket.disconnect(true);
+          }
+        }
+        break;
+      case 'resync':
+        void this.resync();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private applyAccess(socket: IoSocket, channel: string, change: 'granted' | 'revoked'): void {
+    if (isAdmin(socket.data.actor)) return;
+    const had = socket.data.channels.has(channel);
+    if (change === 'revoked' && had) {
+      socket.data.channels.delete(channel);
+      void socket.leave(channelRoom(channel));
+    } else if (change === 'granted' && !had) {
+      socket.data.channels.add(channel);
+      if (socket.data.live) void socket.join(channelRoom(channel));
+    } else {
+      return;
+    }
+    socket.emit('entitlements', {
+      channels: [...socket.data.channels].sort(),
+      granted: change === 'granted' ? [channel] : [],
+      revoked: change === 'revoked' ? [channel] : [],
+    });
+  }
+
+  /** Messages may have been lost: re-read every connected user's state and apply it. */
+  private async resync(): Promise<void> {
+    for (const [userId, sockets] of this.byUser) {
+      try {
+        const user = await this.runtime.store.getUser(userId);
+        if (!user || user.disabledAt) {
+          for (const socket of sockets) socket.disconnect(true);
+          continue;
+        }
+        const channels = new Set(await this.runtime.store.channelsOf(userId));
+        for (const socket of sockets) {
+          for (const c of [...socket.data.channels]) if (!channels.has(c)) this.applyAccess(socket, c, 'revoked');
+          for (const c of channels) if (!socket.data.channels.has(c)) this.applyAccess(socket, c, 'granted');
+        }
+      } catch (error) {
+        this.log.warn({ err: error, userId }, 'resync failed; will retry on the next one');
+      }
+    }
+  }
+
+  /** How many of `userIds` have a live connection to this node. */
+  connectedUsers(userIds: readonly string[]): number {
+    return userIds.filter((id) => (this.byUser.get(id)?.size ?? 0) > 0).length;
+  }
+
+  get connectionCount(): number {
+    return this.io.of('/').sockets.size;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+    this.removeSink();
+    this.unsubscribe();
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+}

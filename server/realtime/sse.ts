@@ -1,0 +1,130 @@
+/**
+ * Server-Sent Events at /api/stream: the same log, the same entitlement filter and the
+ * same replay-then-live hand-over as the socket, as `id: <seq>` frames, so a browser's
+ * EventSource resumes with Last-Event-ID on its own.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { toWire, wireEventName, type StoredEvent } from '../../shared/events.js';
+import type { BusMessage } from '../bus/bus.js';
+import type { LiveSink } from '../core/hub.js';
+import { isAdmin, type Actor } from '../core/policy.js';
+import type { Runtime } from '../runtime.js';
+
+interface SseConnection {
+  actor: Actor;
+  channels: Set<string>;
+  res: ServerResponse;
+  closed: boolean;
+}
+
+const HEARTBEAT_MS = 15_000;
+/** Bytes one stream may have unsent before it is closed (the client resumes with Last-Event-ID). */
+const BUDGET_BYTES = 1024 * 1024;
+
+export function sseFrame(event: StoredEvent): string {
+  return `id: ${event.seq}\nevent: ${wireEventName(event)}\ndata: ${JSON.stringify(toWire(event))}\n\n`;
+}
+
+export class SseGateway implements LiveSink {
+  /** Streams receiving live events. */
+  private readonly live = new Set<SseConnection>();
+  /** Every open stream, live or still replaying: access changes apply to all of them. */
+  private readonly streams = new Set<SseConnection>();
+  private readonly removeSink: () => void;
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly logger: Logger,
+  ) {
+    this.removeSink = runtime.hub.addSink(this);
+    this.unsubscribe = runtime.bus.subscribe((message) => this.onBus(message));
+    this.heartbeat = setInterval(() => {
+      for (const conn of this.live) conn.res.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  async open(actor: Actor, request: FastifyRequest, reply: FastifyReply, after: number | undefined): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write('retry: 2000\n\n');
+    const conn: SseConnection = { actor, channels: new Set(actor.channels), res, closed: false };
+    const admin = isAdmin(actor);
+    this.streams.add(conn);
+    request.raw.on('close', () => {
+      conn.closed = true;
+      this.live.delete(conn);
+      this.streams.delete(conn);
+    });
+    try {
+      await this.runtime.hub.replayThenLive({
+        after: after ?? this.runtime.hub.headSeq,
+        scope: () => (admin ? 'all' : [...conn.channels]),
+        canSee: (channel) => admin || conn.channels.has(channel),
+        sendReplay: async (events) => {
+          const ok = res.write(events.map(sseFrame).join(''));
+          if (!ok && !conn.closed) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        },
+        goLive: (pending, headSeq) => {
+          if (pending.length > 0) res.write(pending.map(sseFrame).join(''));
+          res.write(`event: live\ndata: ${JSON.stringify({ headSeq })}\n\n`);
+          this.live.add(conn);
+        },
+        isClosed: () => conn.closed,
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
+      res.destroy();
+    }
+  }
+
+  deliver(event: StoredEvent): void {
+    if (this.live.size === 0) return;
+    let frame: string | undefined;
+    for (const conn of this.live) {
+      if (!isAdmin(conn.actor) && !conn.channels.has(event.channel)) continue;
+      frame ??= sseFrame(event);
+      conn.res.write(frame);
+      if (conn.res.writableLength > BUDGET_BYTES) {
+        this.live.delete(conn);
+        conn.res.destroy();
+      }
+    }
+  }
+
+  private onBus(message: BusMessage): void {
+    if (message.kind === 'access' && message.change === 'revoked') {
+      for (const conn of this.streams) if (conn.actor.user.id === message.userId) conn.channels.delete(message.channel);
+    } else if (message.kind === 'access' && message.change === 'granted') {
+      for (const conn of this.streams) if (conn.actor.user.id === message.userId) conn.channels.add(message.channel);
+    } else if (message.kind === 'disconnect') {
+      for (const conn of this.streams) {
+        if (conn.actor.sessionId === message.sessionId || conn.actor.user.id === message.userId) {
+          conn.closed = true;
+          this.live.delete(conn);
+          conn.res.end();
+        }
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.removeSink();
+    this.unsubscribe();
+    for (const conn of this.streams) conn.res.end();
+    this.live.clear();
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Everything a node runs besides its HTTP front: store, bus, hub and the services.
+ * One node and a cluster differ only in which store and bus this wires.
+ */
+import type { Logger } from 'pino';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory-bus.js';
+import type { Config } from './config.js';
+import { AccountService } from './core/accounts.js';
+import { Hub } from './core/hub.js';
+import { PositionTracker } from './core/positions.js';
+import { SignalService } from './core/signals.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+export interface Runtime {
+  config: Config;
+  store: Store;
+  bus: Bus;
+  hub: Hub;
+  signals: SignalService;
+  accounts: AccountService;
+  positions: PositionTracker;
+  close(): Promise<void>;
+}
+
+export async function openBus(config: Config, store: Store, logger: Logger): Promise<Bus> {
+  if (store.kind === 'postgres') {
+    const { PgNotifyBus } = await import('./bus/pg-notify-bus.js');
+    return new PgNotifyBus(config.databaseUrl, logger);
+  }
+  return new MemoryBus();
+}
+
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  existing?: { store?: Store; bus?: Bus },
+): Promise<Runtime> {
+  const store = existing?.store ?? (await openStore(config.databaseUrl));
+  const applied = await store.migrate();
+  if (applied > 0) logger.info({ applied, store: store.kind }, 'database migrated');
+  const bus = existing?.bus ?? (await openBus(config, store, logger));
+  const hub = new Hub(store, { onError: (err, context) => logger.error({ err }, `hub: ${context}`) });
+  await hub.start(bus);
+  const positions = new PositionTracker(store, 1000, (err) => logger.warn({ err }, 'saving read positions failed'));
+  positions.start();
+  return {
+    config,
+    store,
+    bus,
+    hub,
+    positions,
+    signals: new SignalService(store, bus),
+    accounts: new AccountService(store, bus, config.sessionTtlMs),
+    async close() {
+      await hub.stop();
+      await positions.stop();
+      await bus.close();
+      await store.close();
+    },
+  };
+}

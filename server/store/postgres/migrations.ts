@@ -1,0 +1,90 @@
+/** PostgreSQL schema, one entry per version; each entry's statements run in one transaction. */
+export const postgresMigrations: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)`,
+    `INSERT INTO log_head (id, seq) VALUES (1, 0)`,
+    `CREATE TABLE events (
+      seq BIGINT PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      channel TEXT NOT NULL,
+      type TEXT NOT NULL,
+      signal_id TEXT NOT NULL,
+      author TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      data TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    )`,
+    `CREATE INDEX events_channel_seq ON events (channel, seq)`,
+    `CREATE INDEX events_signal_seq ON events (signal_id, seq)`,
+    `CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'events are append-only: % is not allowed', TG_OP USING ERRCODE = 'restrict_violation';
+      END $$`,
+    `CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
+      FOR EACH ROW EXECUTE FUNCTION events_append_only()`,
+    `CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+      FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()`,
+    `CREATE TABLE channel_heads (
+      channel TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE signals (
+      id TEXT PRIMARY KEY,
+      seq BIGINT NOT NULL UNIQUE,
+      last_seq BIGINT NOT NULL,
+      channel TEXT NOT NULL,
+      symbol TEXT NOT NULL,
+      market TEXT NOT NULL,
+      side TEXT NOT NULL,
+      status TEXT NOT NULL,
+      search TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      view TEXT NOT NULL
+    )`,
+    `CREATE INDEX signals_channel_seq ON signals (channel, seq)`,
+    `CREATE INDEX signals_symbol_seq ON signals (symbol, seq)`,
+    `CREATE INDEX signals_status_seq ON signals (status, seq)`,
+    `CREATE TABLE users (
+      id TEXT PRIMARY KEY,
+      email TEXT NOT NULL UNIQUE,
+      name TEXT,
+      role TEXT NOT NULL CHECK (role IN ('admin', 'subscriber')),
+      password_hash TEXT NOT NULL,
+      disabled_at TEXT,
+      created_at TEXT NOT NULL,
+      delivered_seq BIGINT NOT NULL DEFAULT 0,
+      read_seq BIGINT NOT NULL DEFAULT 0
+    )`,
+    `CREATE TABLE channels (
+      slug TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, created_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE grants (
+      user_id TEXT NOT NULL REFERENCES users (id),
+      channel TEXT NOT NULL REFERENCES channels (slug),
+      granted_at TEXT NOT NULL,
+      PRIMARY KEY (user_id, channel)
+    )`,
+    `CREATE INDEX grants_channel ON grants (channel)`,
+    `CREATE TABLE sessions (
+      id TEXT PRIMARY KEY,
+      token_hash TEXT NOT NULL UNIQUE,
+      user_id TEXT NOT NULL REFERENCES users (id),
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      revoked_at TEXT
+    )`,
+    `CREATE INDEX sessions_user ON sessions (user_id)`,
+    `CREATE TABLE login_throttle (
+      key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start BIGINT NOT NULL, locked_until BIGINT NOT NULL
+    )`,
+    `CREATE TABLE idempotency_keys (
+      actor_id TEXT NOT NULL,
+      key TEXT NOT NULL,
+      request_hash TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (actor_id, key)
+    )`,
+  ],
+];

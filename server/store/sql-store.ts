@@ -1,0 +1,608 @@
+/**
+ * The store over Kysely, shared by the SQLite and PostgreSQL backends. What differs between
+ * them is given as a `Backend`: its migrations and how to open, probe and close it.
+ */
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { uuidv7 } from 'uuidv7';
+import {
+  GENESIS_HASH,
+  type SignalCreatedEvent,
+  type SignalUpdatedEvent,
+  type SignalView,
+  type StoredEvent,
+} from '../../shared/events.js';
+import type { Role, SignalListQuery } from '../../shared/schemas.js';
+import { applyUpdate, initialView } from '../../shared/signal-state.js';
+import { AppError, conflict, notFound } from '../core/errors.js';
+import { eventHash } from '../core/hash-chain.js';
+import type { Database, EventsTable } from './schema.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  ChannelHead,
+  ChannelRecord,
+  ChannelScope,
+  EventDraft,
+  EventsQuery,
+  LoginThrottle,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from './store.js';
+
+export interface Backend {
+  kind: string;
+  migrations: readonly (readonly string[])[];
+  /** Releases what the backend opened besides the Kysely instance. */
+  close(): Promise<void>;
+}
+
+type Db = Kysely<Database>;
+type Tx = Transaction<Database>;
+
+/** Thrown inside the append transaction to roll back the seq bump when an idempotency key matched. */
+class IdempotentReplay extends Error {
+  constructor(readonly eventId: string) {
+    super('idempotent replay');
+  }
+}
+
+const now = () => new Date().toISOString();
+
+function toEvent(row: Selectable<EventsTable>): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    type: row.type as StoredEvent['type'],
+    channel: row.channel,
+    signalId: row.signal_id,
+    author: row.author,
+    createdAt: row.created_at,
+    data: JSON.parse(row.data) as never,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function toUser(row: Selectable<Database['users']>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role as Role,
+    passwordHash: row.password_hash,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    deliveredSeq: Number(row.delivered_seq),
+    readSeq: Number(row.read_seq),
+  };
+}
+
+function toChannel(row: Selectable<Database['channels']>): ChannelRecord {
+  return { slug: row.slug, name: row.name, description: row.description, createdAt: row.created_at };
+}
+
+function searchText(view: SignalView): string {
+  return [view.symbol, view.source, view.timeframe, view.notes, view.channel, view.market, view.side]
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+export class SqlStore implements Store {
+  readonly kind: string;
+
+  constructor(
+    readonly db: Db,
+    private readonly backend: Backend,
+  ) {
+    this.kind = backend.kind;
+  }
+
+  async migrate(): Promise<number> {
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`.execute(
+      this.db,
+    );
+    const row = await this.db
+      .selectFrom('schema_migrations')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .executeTakeFirst();
+    const current = Number(row?.v ?? 0);
+    let applied = 0;
+    for (let version = current + 1; version <= this.backend.migrations.length; version++) {
+      const statements = this.backend.migrations[version - 1] ?? [];
+      await this.db.transaction().execute(async (trx) => {
+        for (const statement of statements) await sql.raw(statement).execute(trx);
+        await trx.insertInto('schema_migrations').values({ version, applied_at: now() }).execute();
+      });
+      applied++;
+    }
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.backend.close();
+  }
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
+
+  // ---------------------------------------------------------------- the log
+
+  async append(draft: EventDraft, options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      return await this.db.transaction().execute((trx) => this.appendIn(trx, draft, options));
+    } catch (error) {
+      if (!(error instanceof IdempotentReplay)) throw error;
+      const [event] = await this.db.selectFrom('events').selectAll().where('id', '=', error.eventId).execute();
+      const signal = event && (await this.getSignal(event.signal_id));
+      if (!event || !signal) throw new Error(`idempotency key points at missing event ${error.eventId}`);
+      return { event: toEvent(event), signal, replayed: true };
+    }
+  }
+
+  private async appendIn(trx: Tx, draft: EventDraft, options: AppendOptions): Promise<AppendResult> {
+    // The first statement takes the log lock (a row lock on PostgreSQL, the write lock on
+    // SQLite) and holds it to commit: this is what makes seq gap-free and commit-ordered.
+    const { seq } = await trx
+      .updateTable('log_head')
+      .set((eb) => ({ seq: eb('seq', '+', 1) }))
+      .where('id', '=', 1)
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+
+    const { idempotency } = options;
+    if (idempotency) {
+      const seen = await trx
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'event_id'])
+        .where('actor_id', '=', idempotency.actorId)
+        .where('key', '=', idempotency.key)
+        .executeTakeFirst();
+      if (seen) {
+        if (seen.request_hash !== idempotency.requestHash) {
+          throw conflict('idempotency_conflict', 'this idempotency key was already used for a different request');
+        }
+        throw new IdempotentReplay(seen.event_id);
+      }
+    }
+
+    let current: SignalView | undefined;
+    let channel = draft.channel;
+    if (draft.type === 'signal.updated') {
+      if (!draft.signalId) throw new Error('an update needs a signalId');
+      current = await this.signalIn(trx, draft.signalId);
+      if (!current) throw notFound('signal');
+      options.guard?.(current);
+      channel = current.channel;
+    }
+
+    const head = await trx
+      .selectFrom('channel_heads')
+      .select(['hash', 'created_at'])
+      .where('channel', '=', channel)
+      .executeTakeFirst();
+    const id = uuidv7();
+    const stamp = now();
+    const base = {
+      seq: Number(seq),
+      id,
+      type: draft.type,
+      channel,
+      signalId: draft.signalId ?? id,
+      author: draft.author,
+      // Never earlier than the channel's previous event, even if the clock stepped back.
+      createdAt: head && head.created_at > stamp ? head.created_at : stamp,
+      data: draft.data,
+      prevHash: head?.hash ?? GENESIS_HASH,
+    } as Omit<StoredEvent, 'hash'>;
+    const event = { ...base, hash: eventHash(base) } as StoredEvent;
+
+    const signal = await this.writeEvent(trx, event, current);
+    if (idempotency) {
+      await trx
+        .insertInto('idempotency_keys')
+        .values({
+          actor_id: idempotency.actorId,
+          key: idempotency.key,
+          request_hash: idempotency.requestHash,
+          event_id: id,
+          created_at: stamp,
+        })
+        .execute();
+    }
+    return { event, signal, replayed: false };
+  }
+
+  /** Inserts the event, moves its channel head and updates the derived signal row. */
+  private async writeEvent(trx: Tx, event: StoredEvent, current: SignalView | undefined): Promise<SignalView> {
+    await trx
+      .insertInto('events')
+      .values({
+        seq: event.seq,
+        id: event.id,
+        channel: event.channel,
+        type: event.type,
+        signal_id: event.signalId,
+        author: event.author,
+        created_at: event.createdAt,
+        data: JSON.stringify(event.data),
+        prev_hash: event.prevHash,
+        hash: event.hash,
+      })
+      .execute();
+    await trx
+      .insertInto('channel_heads')
+      .values({ channel: event.channel, seq: event.seq, hash: event.hash, created_at: event.createdAt })
+      .onConflict((oc) =>
+        oc.column('channel').doUpdateSet({ seq: event.seq, hash: event.hash, created_at: event.createdAt }),
+      )
+      .execute();
+
+    if (event.type === 'signal.created') {
+      const view = initialView(event as SignalCreatedEvent);
+      await trx
+        .insertInto('signals')
+        .values({
+          id: view.id,
+          seq: view.seq,
+          last_seq: view.lastSeq,
+          channel: view.channel,
+          symbol: view.symbol,
+          market: view.market,
+          side: view.side,
+          status: view.status,
+          search: searchText(view),
+          created_at: view.createdAt,
+          updated_at: view.updatedAt,
+          view: JSON.stringify(view),
+        })
+        .execute();
+      return view;
+    }
+    const before = current ?? (await this.signalIn(trx, event.signalId));
+    if (!before) throw notFound('signal');
+    const view = applyUpdate(before, event as SignalUpdatedEvent);
+    await trx
+      .updateTable('signals')
+      .set({ last_seq: view.lastSeq, status: view.status, updated_at: view.updatedAt, view: JSON.stringify(view) })
+      .where('id', '=', view.id)
+      .execute();
+    return view;
+  }
+
+  async headSeq(): Promise<number> {
+    const row = await this.db.selectFrom('log_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.seq);
+  }
+
+  async readEvents(query: EventsQuery): Promise<StoredEvent[]> {
+    if (query.channels !== 'all' && query.channels.length === 0) return [];
+    let q = this.db.selectFrom('events').selectAll().where('seq', '>', query.after);
+    if (query.upTo !== undefined) q = q.where('seq', '<=', query.upTo);
+    if (query.channels !== 'all') q = q.where('channel', 'in', query.channels);
+    const rows = await q.orderBy('seq').limit(query.limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async eventsOfSignal(signalId: string): Promise<StoredEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('signal_id', '=', signalId)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toEvent);
+  }
+
+  async channelHeads(): Promise<ChannelHead[]> {
+    const rows = await this.db.selectFrom('channel_heads').selectAll().orderBy('channel').execute();
+    return rows.map((r) => ({ channel: r.channel, seq: Number(r.seq), hash: r.hash, createdAt: r.created_at }));
+  }
+
+  async importEvents(events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const { seq: head } = await trx
+        .updateTable('log_head')
+        .set((eb) => ({ seq: eb('seq', '+', 0) }))
+        .where('id', '=', 1)
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      let expected = Number(head) + 1;
+      for (const event of events) {
+        if (event.seq !== expected) {
+          throw new AppError(
+            409,
+            'import_out_of_order',
+            `event ${event.id} has seq ${event.seq}, expected ${expected}`,
+          );
+        }
+        const tip = await trx
+          .selectFrom('channel_heads')
+          .select('hash')
+          .where('channel', '=', event.channel)
+          .executeTakeFirst();
+        if (event.prevHash !== (tip?.hash ?? GENESIS_HASH)) {
+          throw new AppError(
+            409,
+            'import_chain_mismatch',
+            `event seq ${event.seq} does not extend channel ${event.channel}`,
+          );
+        }
+        const channel = await trx
+          .selectFrom('channels')
+          .select('slug')
+          .where('slug', '=', event.channel)
+          .executeTakeFirst();
+        if (!channel) {
+          await trx
+            .insertInto('channels')
+            .values({ slug: event.channel, name: event.channel, description: null, created_at: event.createdAt })
+            .execute();
+        }
+        await this.writeEvent(trx, event, undefined);
+        expected++;
+      }
+      await trx
+        .updateTable('log_head')
+        .set({ seq: expected - 1 })
+        .where('id', '=', 1)
+        .execute();
+    });
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  private async signalIn(db: Db | Tx, id: string): Promise<SignalView | undefined> {
+    const row = await db.selectFrom('signals').select('view').where('id', '=', id).executeTakeFirst();
+    return row ? (JSON.parse(row.view) as SignalView) : undefined;
+  }
+
+  getSignal(id: string): Promise<SignalView | undefined> {
+    return this.signalIn(this.db, id);
+  }
+
+  async listSignals(query: SignalListQuery, channels: ChannelScope): Promise<SignalView[]> {
+    if (channels !== 'all' && channels.length === 0) return [];
+    let q = this.db.selectFrom('signals').select('view');
+    if (channels !== 'all') q = q.where('channel', 'in', channels);
+    if (query.channel) q = q.where('channel', '=', query.channel);
+    if (query.market) q = q.where('market', '=', query.market);
+    if (query.symbol) q = q.where('symbol', '=', query.symbol.toUpperCase());
+    if (query.side) q = q.where('side', '=', query.side);
+    if (query.status) q = q.where('status', '=', query.status);
+    if (query.q) q = q.where('search', 'like', `%${query.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+    if (query.before) q = q.where('seq', '<', query.before);
+    const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
+    return rows.map((r) => JSON.parse(r.view) as SignalView);
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  async createUser(user: {
+    email: string;
+    name: string | null;
+    role: Role;
+    passwordHash: string;
+  }): Promise<UserRecord> {
+    const row = {
+      id: uuidv7(),
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      password_hash: user.passwordHash,
+      disabled_at: null,
+      created_at: now(),
+      delivered_seq: 0,
+      read_seq: 0,
+    };
+    try {
+      await this.db.insertInto('users').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('email_taken', 'a user with this email already exists');
+      throw error;
+    }
+    return toUser(row);
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email.toLowerCase())
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('created_at').execute();
+    return rows.map(toUser);
+  }
+
+  async countAdmins(): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('role', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async setUserDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ disabled_at: disabled ? now() : null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setUserName(id: string, name: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ name }).where('id', '=', id).execute();
+  }
+
+  async advancePositions(userId: string, positions: { delivered?: number; read?: number }): Promise<void> {
+    const { delivered, read } = positions;
+    if (delivered !== undefined) {
+      await this.db
+        .updateTable('users')
+        .set({ delivered_seq: delivered })
+        .where('id', '=', userId)
+        .where('delivered_seq', '<', delivered)
+        .execute();
+    }
+    if (read !== undefined) {
+      await this.db
+        .updateTable('users')
+        .set({ read_seq: read })
+        .where('id', '=', userId)
+        .where('read_seq', '<', read)
+        .execute();
+    }
+  }
+
+  async createChannel(channel: { slug: string; name: string; description: string | null }): Promise<ChannelRecord> {
+    const row = { ...channel, created_at: now() };
+    try {
+      await this.db.insertInto('channels').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('channel_exists', `channel ${channel.slug} already exists`);
+      throw error;
+    }
+    return toChannel(row);
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    const rows = await this.db.selectFrom('channels').selectAll().orderBy('slug').execute();
+    return rows.map(toChannel);
+  }
+
+  async getChannel(slug: string): Promise<ChannelRecord | undefined> {
+    const row = await this.db.selectFrom('channels').selectAll().where('slug', '=', slug).executeTakeFirst();
+    return row && toChannel(row);
+  }
+
+  async grant(userId: string, channel: string): Promise<boolean> {
+    const result = await this.db
+      .insertInto('grants')
+      .values({ user_id: userId, channel, granted_at: now() })
+      .onConflict((oc) => oc.columns(['user_id', 'channel']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async revoke(userId: string, channel: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('grants')
+      .where('user_id', '=', userId)
+      .where('channel', '=', channel)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async channelsOf(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('grants')
+      .select('channel')
+      .where('user_id', '=', userId)
+      .orderBy('channel')
+      .execute();
+    return rows.map((r) => r.channel);
+  }
+
+  async entitledUsers(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'delivered_seq', 'read_seq'])
+      .where('disabled_at', 'is', null)
+      .where((eb) =>
+        eb.or([
+          eb('role', '=', 'admin'),
+          eb('id', 'in', eb.selectFrom('grants').select('user_id').where('channel', '=', channel)),
+        ]),
+      )
+      .execute();
+    return rows.map((r) => ({ id: r.id, deliveredSeq: Number(r.delivered_seq), readSeq: Number(r.read_seq) }));
+  }
+
+  async createSession(session: { id: string; tokenHash: string; userId: string; expiresAt: string }): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        token_hash: session.tokenHash,
+        user_id: session.userId,
+        created_at: now(),
+        expires_at: session.expiresAt,
+        revoked_at: null,
+      })
+      .execute();
+  }
+
+  async findSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        userId: row.user_id,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        revokedAt: row.revoked_at,
+      }
+    );
+  }
+
+  async revokeSession(id: string): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async revokeUserSessions(userId: string): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now() })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async getLoginThrottle(key: string): Promise<LoginThrottle | undefined> {
+    const row = await this.db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+    return (
+      row && {
+        failures: Number(row.failures),
+        windowStart: Number(row.window_start),
+        lockedUntil: Number(row.locked_until),
+      }
+    );
+  }
+
+  async putLoginThrottle(key: string, value: LoginThrottle): Promise<void> {
+    const row = { failures: value.failures, window_start: value.windowStart, locked_until: value.lockedUntil };
+    await this.db
+      .insertInto('login_throttle')
+      .values({ key, ...row })
+      .onConflict((oc) => oc.column('key').doUpdateSet(row))
+      .execute();
+  }
+
+  async clearLoginThrottle(key: string): Promise<void> {
+    await this.db.deleteFrom('login_throttle').where('key', '=', key).execute();
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
