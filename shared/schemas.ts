@@ -50,7 +50,8 @@ export const signalInputSchema = z
         .trim()
         .min(1, 'is required')
         .max(LIMITS.symbolMaxChars, `must be at most ${LIMITS.symbolMaxChars} characters`)
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'may hold letters, digits and . _ / : -'),
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'may hold letters, digits and . _ / : -')
+        .toUpperCase(),
       market: z.enum(MARKETS, { error: `must be one of ${MARKETS.join(', ')}` }),
       side: z.enum(SIDES, { error: 'must be buy or sell' }),
       entry: priceSchema,
