@@ -10,7 +10,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
@@ -54,7 +54,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.bodyMaxBytes,
     trustProxy: runtime.config.trustProxy,
-    disableRequestLogging: true,
+    // Per-request lines would dominate the log at fan-out rates; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
 
