@@ -131,7 +131,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     });
   }
 
-  app.addHook('onClose', async () => {
+  // Long-lived connections would hold server.close() open forever: end them first, then
+  // Fastify waits for in-flight requests (publishes included) to answer.
+  app.addHook('preClose', async () => {
     sse.close();
     await sockets.close();
   });
