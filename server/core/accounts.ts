@@ -4,7 +4,7 @@
  */
 import { uuidv7 } from 'uuidv7';
 import type { PublicUser } from '../../shared/events.js';
-import type { ChannelInput, Role, SetupInput, UserInput } from '../../shared/schemas.js';
+import type { ChannelInput, SetupInput, UserInput } from '../../shared/schemas.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { newToken, tokenHash } from '../auth/tokens.js';
 import type { Bus } from '../bus/bus.js';
@@ -215,5 +215,3 @@ export class AccountService {
     }
   }
 }
-
-export type { Role };

@@ -9,7 +9,7 @@ import type { SignalInput, SignalListQuery, SignalUpdateInput } from '../../shar
 import { rejectUpdate } from '../../shared/signal-state.js';
 import type { Bus } from '../bus/bus.js';
 import type { AppendResult, Store } from '../store/store.js';
-import { AppError, badRequest, conflict, forbidden, notFound } from './errors.js';
+import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { canSee, isAdmin, scopeOf, type Actor } from './policy.js';
 
 const requestHash = (body: unknown) => createHash('sha256').update(canonicalJson(body)).digest('hex');
@@ -40,7 +40,7 @@ export class SignalService {
     if (!isAdmin(actor)) throw forbidden('only admins update signals');
     const { idempotencyKey, ...data } = input;
     const result = await this.store.append(
-      { type: 'signal.updated', channel: '', signalId, author: actor.user.id, data },
+      { type: 'signal.updated', signalId, author: actor.user.id, data },
       {
         guard: (current) => {
           const rejection = rejectUpdate(current, data);
@@ -99,8 +99,4 @@ export class SignalService {
       userIds: users.map((u) => u.id),
     };
   }
-}
-
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
 }

@@ -170,13 +170,14 @@ export class SqlStore implements Store {
     }
 
     let current: SignalView | undefined;
-    let channel = draft.channel;
+    let channel: string;
     if (draft.type === 'signal.updated') {
-      if (!draft.signalId) throw new Error('an update needs a signalId');
       current = await this.signalIn(trx, draft.signalId);
       if (!current) throw notFound('signal');
       options.guard?.(current);
       channel = current.channel;
+    } else {
+      channel = draft.channel;
     }
 
     const head = await trx
@@ -191,7 +192,7 @@ export class SqlStore implements Store {
       id,
       type: draft.type,
       channel,
-      signalId: draft.signalId ?? id,
+      signalId: draft.type === 'signal.updated' ? draft.signalId : id,
       author: draft.author,
       // Never earlier than the channel's previous event, even if the clock stepped back.
       createdAt: head && head.created_at > stamp ? head.created_at : stamp,

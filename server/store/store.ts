@@ -8,20 +8,17 @@
  * - `append` resolves only after a durable commit; on rejection nothing was written.
  * - Events are immutable: the database refuses UPDATE and DELETE on them.
  */
-import type { EventType, SignalView, StoredEvent, UpdateData, SignalData } from '../../shared/events.js';
+import type { SignalData, SignalView, StoredEvent, UpdateData } from '../../shared/events.js';
 import type { Role, SignalListQuery } from '../../shared/schemas.js';
 
 /** Channel filter: every channel (admins) or the listed ones. */
 export type ChannelScope = 'all' | readonly string[];
 
-export interface EventDraft {
-  type: EventType;
-  channel: string;
-  /** The signal an update refers to; omitted for `signal.created`. */
-  signalId?: string;
-  author: string;
-  data: SignalData | UpdateData;
-}
+/** What a caller appends; the store assigns seq, id, time and the chain links. */
+export type EventDraft =
+  | { type: 'signal.created'; channel: string; author: string; data: SignalData }
+  /** An update belongs to the channel of its signal. */
+  | { type: 'signal.updated'; signalId: string; author: string; data: UpdateData };
 
 export interface AppendOptions {
   /** Deduplicates retries: the same actor and key return the original event. */
