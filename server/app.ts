@@ -21,6 +21,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { signalRoutes } from './http/routes/signals.js';
+import { statsRoutes } from './http/routes/stats.js';
 import { SocketGateway } from './realtime/socket-gateway.js';
 import { SseGateway } from './realtime/sse.js';
 import type { Runtime } from './runtime.js';
@@ -117,6 +118,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   );
   await app.register(eventRoutes(runtime, sse), { prefix: '/api' });
   await app.register(adminRoutes(runtime), { prefix: '/api' });
+  await app.register(statsRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;
