@@ -54,4 +54,12 @@ export interface Database {
   login_throttle: { key: string; failures: number; window_start: number; locked_until: number };
   idempotency_keys: { actor_id: string; key: string; request_hash: string; event_id: string; created_at: string };
   schema_migrations: { version: number; applied_at: string };
+  signing_keys: {
+    id: string;
+    algorithm: string;
+    public_key: string;
+    private_key: string;
+    created_at: string;
+    retired_at: string | null;
+  };
 }

@@ -26,6 +26,7 @@ import type {
   EventsQuery,
   LoginThrottle,
   SessionRecord,
+  SigningKeyRecord,
   Store,
   UserRecord,
 } from './store.js';
@@ -600,6 +601,42 @@ export class SqlStore implements Store {
 
   async clearLoginThrottle(key: string): Promise<void> {
     await this.db.deleteFrom('login_throttle').where('key', '=', key).execute();
+  }
+
+  // ---------------------------------------------------------------- signing keys
+
+  async signingKey(): Promise<SigningKeyRecord | undefined> {
+    const row = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('retired_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        algorithm: row.algorithm,
+        publicKey: row.public_key,
+        privateKey: row.private_key,
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        id: key.id,
+        algorithm: key.algorithm,
+        public_key: key.publicKey,
+        private_key: key.privateKey,
+        created_at: key.createdAt,
+        retired_at: null,
+      })
+      .execute();
   }
 }
 

@@ -79,6 +79,16 @@ export interface EventsQuery {
   channels: ChannelScope;
 }
 
+export interface SigningKeyRecord {
+  id: string;
+  algorithm: string;
+  /** SPKI PEM. */
+  publicKey: string;
+  /** PKCS#8 PEM, stored as is: whoever can read the database can sign as the server. */
+  privateKey: string;
+  createdAt: string;
+}
+
 export interface LoginThrottle {
   failures: number;
   windowStart: number;
@@ -138,4 +148,9 @@ export interface Store {
   getLoginThrottle(key: string): Promise<LoginThrottle | undefined>;
   putLoginThrottle(key: string, value: LoginThrottle): Promise<void>;
   clearLoginThrottle(key: string): Promise<void>;
+
+  // ---- chain-head signing keys
+  /** The active key: the oldest not retired, so nodes that raced to add one all pick the same. */
+  signingKey(): Promise<SigningKeyRecord | undefined>;
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
 }

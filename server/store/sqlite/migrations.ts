@@ -83,4 +83,15 @@ export const sqliteMigrations: readonly (readonly string[])[] = [
       PRIMARY KEY (actor_id, key)
     ) STRICT`,
   ],
+  [
+    // Ed25519 keys that sign channel heads. The oldest not retired is the active one.
+    `CREATE TABLE signing_keys (
+      id TEXT PRIMARY KEY,
+      algorithm TEXT NOT NULL,
+      public_key TEXT NOT NULL,
+      private_key TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      retired_at TEXT
+    ) STRICT`,
+  ],
 ];
