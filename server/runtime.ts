@@ -45,6 +45,8 @@ export async function createRuntime(
   await hub.start(bus);
   const positions = new PositionTracker(store, 1000, (err) => logger.warn({ err }, 'saving read positions failed'));
   positions.start();
+  // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.
+  const stopWatching = store.watchExternalCommits?.(() => void bus.publish({ kind: 'resync' }));
   return {
     config,
     store,
@@ -54,6 +56,7 @@ export async function createRuntime(
     signals: new SignalService(store, bus),
     accounts: new AccountService(store, bus, config.sessionTtlMs),
     async close() {
+      stopWatching?.();
       await hub.stop();
       await positions.stop();
       await bus.close();

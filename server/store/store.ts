@@ -102,6 +102,12 @@ export interface Store {
   close(): Promise<void>;
   /** Cheap liveness probe of the database connection. */
   ping(): Promise<void>;
+  /**
+   * For stores that other processes may write while no bus carries their news (SQLite and
+   * the CLI): calls `onChange` within about `intervalMs` after another connection commits.
+   * Returns a function that stops watching. Absent where the bus already tells every node.
+   */
+  watchExternalCommits?(onChange: () => void, intervalMs?: number): () => void;
 
   // ---- the log
   append(draft: EventDraft, options?: AppendOptions): Promise<AppendResult>;

@@ -23,6 +23,25 @@ export class SqliteStore extends SqlStore {
     });
   }
 
+  /**
+   * `PRAGMA data_version` changes only when another connection commits, so polling it is a
+   * cheap way to learn that the CLI (another process) granted, revoked or imported.
+   */
+  watchExternalCommits(onChange: () => void, intervalMs = 1000): () => void {
+    const version = () => Number(this.raw.pragma('data_version', { simple: true }));
+    let last = version();
+    const timer = setInterval(() => {
+      if (!this.raw.open) return;
+      const now = version();
+      if (now !== last) {
+        last = now;
+        onChange();
+      }
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** A consistent copy of the live database (SQLite's online backup), safe while others write. */
   async backup(file: string, onProgress?: (done: number, total: number) => void): Promise<void> {
     await this.raw.backup(file, {
