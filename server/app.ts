@@ -19,6 +19,7 @@ import { errorHandler } from './http/errors.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { eventRoutes } from './http/routes/events.js';
+import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
 import { signalRoutes } from './http/routes/signals.js';
 import { statsRoutes } from './http/routes/stats.js';
@@ -119,6 +120,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(eventRoutes(runtime, sse), { prefix: '/api' });
   await app.register(adminRoutes(runtime), { prefix: '/api' });
   await app.register(statsRoutes(runtime), { prefix: '/api' });
+  await app.register(exportRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;
