@@ -1,0 +1,155 @@
+/**
+ * `npm run bench [-- options]` — runs the benchmark suite against the floor, plain and
+ * signal-desk servers side by side and writes the raw results to bench/results/.
+ *
+ *   --quick                 CI smoke size (seconds, a few hundred clients)
+ *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history)
+ *   --systems floor,plain   systems to run (floor, plain, signal-desk)
+ *   --generators 2          load-generator processes
+ *   --out FILE              where to write the JSON (default bench/results/full.json or quick.json)
+ *
+ * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BenchContext } from './lib/context.js';
+import { SYSTEMS, type SystemName } from './lib/systems.js';
+import { durable } from './measure/durable.js';
+import { fanout, fanoutPlan } from './measure/fanout.js';
+import { history } from './measure/history.js';
+import { memory, memoryPlan } from './measure/memory.js';
+import { saturation, saturationPlan } from './measure/saturation.js';
+import { storm, stormPlan } from './measure/storm.js';
+
+const MEASUREMENTS = ['fanout', 'saturation', 'durable', 'memory', 'storm', 'history'] as const;
+type Measurement = (typeof MEASUREMENTS)[number];
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FD_LIMIT = 200_000;
+
+function fdLimit(): number {
+  return Number(execFileSync('bash', ['-c', 'ulimit -n']).toString().trim()) || 0;
+}
+
+/** Tens of thousands of sockets need more descriptors than the default: re-run under a raised limit. */
+function reexecWithMoreFiles(): boolean {
+  if (process.env.BENCH_FD_RAISED || fdLimit() >= FD_LIMIT) return false;
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  const quoted = [process.execPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const result = spawnSync(
+    'bash',
+    ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_FD_RAISED: '1' },
+    },
+  );
+  process.exit(result.status ?? 1);
+}
+
+/** The processes busiest right now, so the report can say what shared the machine. */
+function busiest(): string[] {
+  try {
+    return execFileSync('ps', ['-eo', 'pcpu,etime,args', '--sort=-pcpu'])
+      .toString()
+      .split('\n')
+      .slice(1, 8)
+      .map((l) => l.trim().slice(0, 160))
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
+  if (!value) return [...allowed];
+  const items = value.split(',').map((s) => s.trim()) as T[];
+  for (const item of items)
+    if (!allowed.includes(item)) throw new Error(`unknown ${what} ${item}: use ${allowed.join(', ')}`);
+  return items;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      systems: { type: 'string' },
+      generators: { type: 'string', default: '2' },
+      out: { type: 'string' },
+    },
+  });
+  if (reexecWithMoreFiles()) return;
+  const quick = values.quick ?? false;
+  const measurements = list<Measurement>(values.only, MEASUREMENTS, 'measurement');
+  const systems = list<SystemName>(values.systems, SYSTEMS, 'system');
+  const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : 'full.json');
+  const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+
+  const needed = Math.max(
+    measurements.includes('fanout') ? Math.max(...fanoutPlan(quick).sizes) : 0,
+    measurements.includes('saturation') ? saturationPlan(quick).subscribers : 0,
+    measurements.includes('memory') ? Math.max(...memoryPlan(quick).sizes) : 0,
+    measurements.includes('storm') ? stormPlan(quick).subscribers : 0,
+    1,
+  );
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    quick,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      fdLimit: fdLimit(),
+      loadAtStart: loadavg(),
+      busiestAtStart: busiest(),
+    },
+  };
+  const save = () => {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+  };
+  log(`systems ${systems.join(', ')}; measurements ${measurements.join(', ')}; ${quick ? 'quick' : 'full'} size`);
+  const ctx = new BenchContext({ quick, systems, generators: Number(values.generators), log }, needed);
+  const run = { fanout, saturation, durable, memory, storm, history } as const;
+  try {
+    for (const m of measurements) {
+      const started = Date.now();
+      results[m] = {
+        ...(await run[m](ctx)),
+        startedAt: new Date(started).toISOString(),
+        seconds: (Date.now() - started) / 1000,
+      };
+      save();
+    }
+    const cluster = join(HERE, 'cluster', 'latency.ts');
+    if (existsSync(cluster) && !values.only) {
+      log('running bench/cluster/latency.ts');
+      const child = spawnSync(process.execPath, ['--import', 'tsx', cluster, ...(quick ? ['--quick'] : [])], {
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      results.cluster = { status: child.status, output: `${child.stdout ?? ''}${child.stderr ?? ''}`.slice(-4000) };
+    }
+  } finally {
+    ctx.close();
+    (results.machine as Record<string, unknown>).loadAtEnd = loadavg();
+    (results.machine as Record<string, unknown>).busiestAtEnd = busiest();
+    results.finishedAt = new Date().toISOString();
+    save();
+    log(`results written to ${out}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
