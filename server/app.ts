@@ -18,6 +18,7 @@ import { LIMITS } from '../shared/limits.js';
 import { errorHandler } from './http/errors.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
+import { chainRoutes } from './http/routes/chain.js';
 import { eventRoutes } from './http/routes/events.js';
 import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -121,6 +122,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(adminRoutes(runtime), { prefix: '/api' });
   await app.register(statsRoutes(runtime), { prefix: '/api' });
   await app.register(exportRoutes(runtime), { prefix: '/api' });
+  await app.register(chainRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;

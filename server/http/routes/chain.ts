@@ -1,0 +1,57 @@
+/**
+ * Signed chain heads (`GET /api/chain/head`) and the key that signs them (`GET /api/chain/key`).
+ * A subscriber who keeps a signed head can later prove what the channel's history was.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { slugSchema } from '../../../shared/schemas.js';
+import { HeadSigner } from '../../core/head-signer.js';
+import { scopeOf } from '../../core/policy.js';
+import type { Runtime } from '../../runtime.js';
+import { authenticate } from '../auth.js';
+
+const headQuery = z.strictObject({ channel: slugSchema.optional() });
+
+export function chainRoutes(runtime: Runtime, options: { intervalMs?: number } = {}): FastifyPluginAsyncZod {
+  const { accounts } = runtime;
+
+  return async (app) => {
+    const signer = await HeadSigner.open(runtime.store, {
+      intervalMs: options.intervalMs,
+      onError: (err) => app.log.warn({ err }, 'signing chain heads failed'),
+    });
+    signer.start();
+    app.addHook('onClose', async () => signer.stop());
+
+    app.get(
+      '/chain/key',
+      {
+        schema: {
+          tags: ['chain'],
+          summary: 'The Ed25519 public key that signs chain heads: PEM, raw base64 and fingerprint',
+          security: [],
+        },
+      },
+      async () => signer.publicKey,
+    );
+
+    app.get(
+      '/chain/head',
+      {
+        schema: {
+          tags: ['chain'],
+          summary: "Signed heads of the caller's channels, signed now where the head moved since",
+          querystring: headQuery,
+        },
+      },
+      async (request) => {
+        const actor = await authenticate(request, accounts);
+        const scope = scopeOf(actor);
+        const { channel } = request.query;
+        const channels = channel ? (scope === 'all' || scope.includes(channel) ? [channel] : []) : scope;
+        const heads = await signer.signMoved(channels);
+        return { heads, key: { algorithm: signer.publicKey.algorithm, fingerprint: signer.publicKey.fingerprint } };
+      },
+    );
+  };
+}
