@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
-import WebSocketModule, { WebSocketServer, type WebSocket } from 'ws';
+import * as wsExports from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { readJson } from '../lib/http-body.js';
 import { wireEvent, type BenchSignal } from '../lib/payload.js';
 
@@ -18,7 +19,7 @@ const live = new Set<WebSocket>();
 const frames: Buffer[] = [];
 
 /** ws's frame builder; its type definitions do not declare it. */
-const { Sender } = WebSocketModule as unknown as {
+const { Sender } = wsExports as unknown as {
   Sender: { frame(data: Buffer, options: Record<string, boolean | number>): Buffer[] };
 };
 
