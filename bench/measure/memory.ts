@@ -9,18 +9,18 @@ export interface MemoryResult {
 }
 
 export function memoryPlan(quick: boolean) {
-  return { sizes: quick ? [300] : [10000, 20000], idleMs: quick ? 1000 : 5000 };
+  return { sizes: quick ? [300] : [10000, 20000], idleMs: quick ? 500 : 5000, settleMs: quick ? 300 : 1000 };
 }
 
 export async function memory(ctx: BenchContext): Promise<MemoryResult> {
-  const { sizes, idleMs } = memoryPlan(ctx.options.quick);
+  const { sizes, idleMs, settleMs } = memoryPlan(ctx.options.quick);
   const runs: MemoryResult['runs'] = {};
   for (const name of ctx.options.systems) {
     runs[name] = [];
     for (const size of sizes) {
       // A fresh server per size, so one size's garbage does not count toward the next.
       const run = await ctx.with(name, async (system) => {
-        await sleep(1000);
+        await sleep(settleMs);
         const rssBefore = system.rssBytes();
         await ctx.load.open(system.url, system.clients(size, await system.headSeq()), system.readyOn);
         await sleep(idleMs);

@@ -21,7 +21,7 @@ export interface SaturationResult {
 
 export function saturationPlan(quick: boolean) {
   return quick
-    ? { subscribers: 200, stepSeconds: 1, rates: [20, 40, 80] }
+    ? { subscribers: 200, stepSeconds: 1, rates: [25, 50] }
     : { subscribers: 5000, stepSeconds: 3, rates: [10, 15, 23, 34, 51, 76, 114, 171, 256, 384, 577, 865] };
 }
 

@@ -1,0 +1,78 @@
+/**
+ * Smoke test of the benchmark suite: `npm run bench -- --quick` end to end (every
+ * measurement, all three systems) at a small size. It checks that the scripts are
+ * correct — every delivery arrives exactly once and in order, storms catch up, every
+ * request is answered — and never asserts a timing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from './lib/schedule.js';
+import type { Summary } from './lib/stats.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Results {
+  fanout: { sizes: number[]; signals: number; runs: Record<string, RunResult[]> };
+  saturation: { steps: Record<string, RunResult[]> };
+  durable: { rates: number[]; acks: Record<string, Summary[]> };
+  memory: { runs: Record<string, Array<{ rssAfter: number; bytesPerSubscriber: number }>> };
+  storm: {
+    subscribers: number;
+    runs: Record<string, { caughtUp: Summary; behind: number; duplicates: number; gaps: number; failed: number }>;
+  };
+  history: { requests: number; runs: Record<string, Record<string, Summary>> };
+}
+
+test('the benchmark suite runs at smoke size: complete, in order, no duplicates', { timeout: 180_000 }, () => {
+  const out = join(dir, 'quick.json');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+  assert.equal(run.status, 0, `bench exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
+  const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
+  const systems = ['floor', 'plain', 'signal-desk'];
+
+  for (const system of systems) {
+    const runs = results.fanout.runs[system] ?? [];
+    assert.equal(runs.length, results.fanout.sizes.length, `${system}: one fan-out run per size`);
+    for (const r of runs) {
+      assert.equal(r.completeness, 1, `${system} ${r.subscribers}: every delivery arrived`);
+      assert.equal(r.duplicates, 0, `${system} ${r.subscribers}: no duplicate`);
+      assert.equal(r.gaps, 0, `${system} ${r.subscribers}: in order, no gap`);
+      assert.equal(r.lastReceiver.n, results.fanout.signals, `${system}: a last-receiver time per signal`);
+    }
+
+    const steps = results.saturation.steps[system] ?? [];
+    assert.ok(steps.length > 0, `${system}: saturation ran`);
+    for (const s of steps) assert.equal(s.duplicates + s.gaps, 0, `${system} ${s.rate}/s: in order, once`);
+
+    const acks = results.durable.acks[system] ?? [];
+    assert.equal(acks.length, results.durable.rates.length, `${system}: every durable rate measured`);
+    for (const a of acks) assert.ok(a.n >= 20 && a.p99 > 0, `${system}: acknowledgements timed`);
+
+    for (const m of results.memory.runs[system] ?? [])
+      assert.ok(m.rssAfter > 0 && Number.isFinite(m.bytesPerSubscriber));
+
+    const storm = results.storm.runs[system];
+    assert.ok(storm, `${system}: storm ran`);
+    assert.equal(storm.failed, 0, `${system}: every client reconnected`);
+    assert.equal(storm.behind, 0, `${system}: every client caught up`);
+    assert.equal(storm.duplicates + storm.gaps, 0, `${system}: replay once, in order`);
+    assert.equal(storm.caughtUp.n, results.storm.subscribers);
+  }
+
+  for (const system of ['plain', 'signal-desk']) {
+    const pages = results.history.runs[system] ?? {};
+    assert.ok(Object.keys(pages).length >= 2, `${system}: history measured`);
+    for (const s of Object.values(pages)) assert.equal(s.n, results.history.requests);
+  }
+});
