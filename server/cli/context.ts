@@ -5,8 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { openBus } from '../runtime.js';
-import { AccountService } from '../core/accounts.js';
+import type { AccountService } from '../core/accounts.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openStore, sqlitePath } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -65,6 +64,7 @@ export async function withStore<T>(
 }
 
 export async function withAccounts<T>(fn: (accounts: AccountService, store: Store) => Promise<T>): Promise<T> {
+  const [{ openBus }, { AccountService }] = await Promise.all([import('../runtime.js'), import('../core/accounts.js')]);
   return withStore(async (store, config) => {
     const bus = await openBus(config, store, cliLogger());
     try {

@@ -1,12 +1,13 @@
 /** `serve` and `migrate`. */
 import { Command } from 'commander';
-import { serve } from '../../main.js';
 import { cliConfig, openCliStore, redactUrl } from '../context.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the server (HTTP, Socket.IO, SSE, web app); configured by PORT, HOST, DATABASE_URL, …')
     .action(async () => {
+      // Loaded on use: the server's modules are most of the CLI's start-up time.
+      const { serve } = await import('../../main.js');
       await serve(cliConfig());
     });
 }

@@ -1,0 +1,162 @@
+/** `migrate`, `user add`, `channel add`, `grant`, `revoke` as real processes, and revoke reaching a running server. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sqliteDatabase, type TestDatabase } from '../helpers/databases.js';
+import { Api, connect, PASSWORD, publish } from '../helpers/server.js';
+import { cli, cliOk, loginAt, serveProcess } from './cli.js';
+
+describe('signal-desk account commands', () => {
+  let db: TestDatabase;
+  let env: Record<string, string>;
+
+  before(async () => {
+    db = sqliteDatabase();
+    env = { DATABASE_URL: db.url };
+  });
+  after(() => db.drop());
+
+  test('--help lists every command', async () => {
+    const { stdout } = await cliOk(['--help']);
+    for (const command of [
+      'serve',
+      'migrate',
+      'user',
+      'channel',
+      'grant',
+      'revoke',
+      'export',
+      'import',
+      'verify',
+      'backup',
+      'migrate-data',
+    ]) {
+      assert.match(stdout, new RegExp(`^  ${command}\\b`, 'm'), `help lists ${command}`);
+    }
+  });
+
+  test('migrate, then create channels, users and grants', async () => {
+    assert.match((await cliOk(['migrate'], env)).stdout, /up to date/);
+    await cliOk(['channel', 'add', '--slug', 'gold', '--name', 'Gold'], env);
+    await cliOk(['channel', 'add', '--slug', 'silver', '--name', 'Silver'], env);
+    const admin = await cliOk(
+      ['user', 'add', '--email', 'admin@example.test', '--password', PASSWORD, '--role', 'admin'],
+      env,
+    );
+    assert.match(admin.stdout, /created admin admin@example\.test/);
+    const sub = await cliOk(
+      [
+        'user',
+        'add',
+        '--email',
+        'sub@example.test',
+        '--password',
+        PASSWORD,
+        '--role',
+        'subscriber',
+        '--channels',
+        'gold',
+      ],
+      env,
+    );
+    assert.match(sub.stdout, /with channels gold/);
+    assert.match(
+      (await cliOk(['grant', '--email', 'sub@example.test', '--channel', 'silver'], env)).stdout,
+      /granted silver/,
+    );
+    assert.match(
+      (await cliOk(['grant', '--email', 'sub@example.test', '--channel', 'silver'], env)).stdout,
+      /already has silver/,
+    );
+    assert.match(
+      (await cliOk(['revoke', '--email', 'sub@example.test', '--channel', 'silver'], env)).stdout,
+      /revoked silver/,
+    );
+  });
+
+  test('bad input gives a clear message and a non-zero exit', async () => {
+    const cases: Array<{ args: string[]; env?: Record<string, string>; message: RegExp; code?: number }> = [
+      {
+        args: ['user', 'add', '--email', 'x@example.test', '--password', 'short', '--role', 'subscriber'],
+        message: /--password: .*10/,
+      },
+      {
+        args: ['user', 'add', '--email', 'not-an-email', '--password', PASSWORD, '--role', 'admin'],
+        message: /--email/,
+      },
+      { args: ['user', 'add', '--email', 'x@example.test', '--password', PASSWORD, '--role', 'king'], message: /king/ },
+      { args: ['user', 'add', '--email', 'x@example.test', '--role', 'admin'], message: /--password/ },
+      {
+        args: ['user', 'add', '--email', 'sub@example.test', '--password', PASSWORD, '--role', 'subscriber'],
+        message: /already exists/,
+      },
+      {
+        args: [
+          'user',
+          'add',
+          '--email',
+          'y@example.test',
+          '--password',
+          PASSWORD,
+          '--role',
+          'subscriber',
+          '--channels',
+          'nope',
+        ],
+        message: /channel nope does not exist/,
+      },
+      { args: ['channel', 'add', '--slug', 'gold', '--name', 'Again'], message: /gold already exists/ },
+      { args: ['channel', 'add', '--slug', 'Bad Slug!', '--name', 'x'], message: /--slug/ },
+      {
+        args: ['grant', '--email', 'nobody@example.test', '--channel', 'gold'],
+        message: /nobody@example\.test not found/,
+      },
+      { args: ['revoke', '--email', 'sub@example.test', '--channel', 'nope'], message: /channel nope not found/ },
+      { args: ['frobnicate'], message: /unknown command/ },
+      { args: ['migrate'], env: { DATABASE_URL: 'mysql://x' }, message: /DATABASE_URL/, code: 2 },
+    ];
+    const results = await Promise.all(cases.map((c) => cli(c.args, c.env ?? env)));
+    cases.forEach((c, i) => {
+      const result = results[i]!;
+      assert.equal(result.code, c.code ?? 1, `${c.args.join(' ')} exits ${c.code ?? 1}: ${result.stderr}`);
+      assert.match(result.stderr, c.message, c.args.join(' '));
+    });
+    // Nothing half-created by the failures.
+    assert.equal((await cli(['grant', '--email', 'y@example.test', '--channel', 'gold'], env)).code, 1);
+  });
+
+  test('a revoke by the CLI reaches the live sockets of a running server', async () => {
+    const server = await serveProcess(db.url);
+    try {
+      const admin = await loginAt(server.url, 'admin@example.test');
+      const sub = await loginAt(server.url, 'sub@example.test');
+      const client = connect(server, { token: sub.token });
+      await client.waitLive();
+      const revoked = new Promise<string[]>((resolve) =>
+        client.socket.on('entitlements', (info: { revoked: string[] }) => resolve(info.revoked)),
+      );
+      const before = await publish(admin, 'gold');
+      await client.waitFor((events) => events.some((e) => e.id === before.id));
+
+      await cliOk(['revoke', '--email', 'sub@example.test', '--channel', 'gold'], env);
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the running server never applied the revoke')), 10_000).unref(),
+      );
+      assert.deepEqual(await Promise.race([revoked, timeout]), ['gold']);
+
+      const afterRevoke = await publish(admin, 'gold');
+      // The admin's own socket proves the event went out live; the subscriber must not get it.
+      const watcher = connect(server, { token: admin.token, lastSeq: afterRevoke.seq - 1 });
+      await watcher.waitFor((events) => events.some((e) => e.id === afterRevoke.id));
+      watcher.close();
+      assert.equal(
+        client.events.some((e) => e.id === afterRevoke.id),
+        false,
+      );
+      const me = await new Api(server.url, sub.token).get('/api/me');
+      assert.deepEqual(me.body.user?.channels ?? me.body.channels, []);
+      client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
