@@ -18,7 +18,9 @@ async function backupSqlite(databaseUrl: string, file: string): Promise<void> {
   const partial = `${file}.partial-${process.pid}`;
   const progress = startProgress('backup', 0, 'pages');
   try {
-    await store.backup(partial, (done, total) => progress.update(done, total));
+    let pages = 0;
+    await store.backup(partial, (done, total) => progress.update(done, (pages = total)));
+    progress.update(pages);
     await rename(partial, file);
   } catch (error) {
     await rm(partial, { force: true });
