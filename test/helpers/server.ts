@@ -21,13 +21,23 @@ export interface TestServer {
 }
 
 export async function startServer(
-  options: { database?: TestDatabase; env?: Record<string, string>; socketBudgetBytes?: number } = {},
+  options: {
+    database?: TestDatabase;
+    env?: Record<string, string>;
+    socketBudgetBytes?: number;
+    /** Folder of the built web app to serve (default: none). */
+    webRoot?: string | null;
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? sqliteDatabase();
   const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', ...options.env });
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const runtime = await createRuntime(config, logger);
-  const built = await buildApp(runtime, { logger, webRoot: null, socketBudgetBytes: options.socketBudgetBytes });
+  const built = await buildApp(runtime, {
+    logger,
+    webRoot: options.webRoot ?? null,
+    socketBudgetBytes: options.socketBudgetBytes,
+  });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const address = built.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

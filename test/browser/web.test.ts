@@ -1,0 +1,294 @@
+/**
+ * The web app in a real browser against a real server: an admin and subscribers in
+ * separate browser contexts, each step building on the one before, as people use it.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { login, PASSWORD, publish, startServer, type Account, type TestServer } from '../helpers/server.js';
+import { browserUnavailable, ensureWebBuilt, launchBrowser } from './browser.js';
+
+const skip = browserUnavailable();
+const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const ADMIN_EMAIL = 'admin@example.test';
+const SUB_EMAIL = 'trader@example.test';
+const OUTSIDER_EMAIL = 'outsider@example.test';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+/** Symbols of the feed rows on screen, top to bottom. */
+async function feedSymbols(page: Page): Promise<string[]> {
+  return page
+    .locator('[data-testid="signal-row"]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol') ?? ''));
+}
+
+async function signIn(page: Page, url: string, email: string): Promise<void> {
+  await page.goto(url);
+  try {
+    await page.getByLabel('Email').waitFor({ timeout: 5000 });
+  } catch (e) {
+    console.log('DEBUG', await page.content());
+    throw e;
+  }
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Signals' }).waitFor();
+}
+
+async function waitLive(page: Page): Promise<void> {
+  await page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 15_000 });
+}
+
+describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let adminContext: BrowserContext;
+  let subContext: BrowserContext;
+  let admin: Page;
+  let sub: Page;
+  let adminApi: Account;
+
+  before(async () => {
+    const webRoot = ensureWebBuilt();
+    server = await startServer({ webRoot });
+    browser = await launchBrowser();
+    adminContext = await browser.newContext({ viewport: DESKTOP });
+    subContext = await browser.newContext({ viewport: DESKTOP });
+    admin = await adminContext.newPage();
+    sub = await subContext.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('first run: setup, then the admin creates channels and a subscriber with a grant', async () => {
+    await admin.goto(server.url);
+    await admin.getByRole('heading', { name: 'Set up signal-desk' }).waitFor();
+    await admin.getByLabel('Name').fill('Ada Admin');
+    await admin.getByLabel('Email').fill(ADMIN_EMAIL);
+    await admin.getByLabel('Password').fill('short');
+    await admin.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await admin.getByText('must be at least 10 characters').waitFor();
+    await admin.getByLabel('Password').fill(PASSWORD);
+    await admin.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await admin.getByRole('heading', { name: 'Signals' }).waitFor();
+    adminApi = await login(server, ADMIN_EMAIL);
+
+    await admin.getByRole('link', { name: 'Channels' }).click();
+    for (const [slug, name] of [
+      ['vip', 'VIP Crypto'],
+      ['forex-desk', 'Forex Desk'],
+    ] as const) {
+      await admin.getByLabel('Slug').fill(slug);
+      await admin.getByLabel('Name').fill(name);
+      await admin.getByRole('button', { name: 'Create channel' }).click();
+      await admin.getByText(`Channel #${slug} created.`).waitFor();
+    }
+
+    await admin.getByRole('link', { name: 'Users' }).click();
+    for (const [email, channel] of [
+      [SUB_EMAIL, 'VIP Crypto'],
+      [OUTSIDER_EMAIL, 'Forex Desk'],
+    ] as const) {
+      await admin.getByLabel('Email').fill(email);
+      await admin.getByLabel('Password').fill(PASSWORD);
+      await admin.getByLabel(channel).check();
+      await admin.getByRole('button', { name: 'Create user' }).click();
+      await admin.getByText(`${email} can now sign in.`).waitFor();
+    }
+    const trader = admin.locator(`[data-testid="user-item"][data-email="${SUB_EMAIL}"]`);
+    await trader.getByText('#vip').waitFor();
+
+    await signIn(sub, server.url, SUB_EMAIL);
+    await waitLive(sub);
+    await sub.getByText('No signals yet').waitFor();
+  });
+
+  it('the compose form shows each validation error next to its field and publishes nothing', async () => {
+    await admin.getByRole('link', { name: 'Publish' }).click();
+    await admin.getByLabel('Channel').selectOption('vip');
+    await admin.getByLabel('Symbol').fill('ETHUSDT');
+    await admin.getByLabel('Entry', { exact: true }).fill('100');
+    await admin.getByLabel('Stop loss').fill('105');
+    await admin.getByLabel('Take-profit 1', { exact: true }).fill('90');
+    await admin.getByLabel('Leverage').fill('5000');
+    await admin.getByRole('button', { name: 'Publish signal' }).click();
+
+    const errorOf = (label: string) =>
+      admin.locator('.field', { has: admin.getByLabel(label, { exact: true }) }).locator('.field__error');
+    assert.equal(await errorOf('Stop loss').textContent(), 'must be below the entry for a buy');
+    assert.equal(await errorOf('Take-profit 1').textContent(), 'must be above the entry for a buy');
+    assert.equal(await errorOf('Leverage').textContent(), 'must be between 1 and 1000');
+    assert.equal(await admin.getByLabel('Stop loss').getAttribute('aria-invalid'), 'true');
+    const list = await adminApi.api.get('/api/signals');
+    assert.deepEqual(list.body.items, [], 'nothing was published');
+  });
+
+  it('the admin publishes; the open dashboard shows it at once, highlighted, without a reload', async () => {
+    await admin.getByLabel('Stop loss').fill('95');
+    await admin.getByLabel('Take-profit 1', { exact: true }).fill('110');
+    await admin.getByLabel('Leverage').fill('');
+    await admin.getByRole('button', { name: '+ Add take-profit' }).click();
+    await admin.getByLabel('Take-profit 2', { exact: true }).fill('120');
+    await admin.getByLabel('Notes').fill('<img src=x onerror="window.__pwned=1"> breakout retest');
+    await admin.getByTestId('preview').getByText('Ready to publish.').waitFor();
+    // A double click must not create two signals.
+    await admin.getByRole('button', { name: 'Publish signal' }).dblclick();
+    await admin.getByTestId('compose-status').getByText('Published buy ETHUSDT').waitFor();
+
+    const row = sub.locator('[data-testid="signal-row"][data-symbol="ETHUSDT"]');
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.getAttribute('class')) ?? '', /signal-row--fresh/);
+    assert.deepEqual(await feedSymbols(sub), ['ETHUSDT']);
+    const list = await adminApi.api.get('/api/signals');
+    assert.equal(list.body.items.length, 1, 'a double click published once');
+
+    // Notes are text, never markup.
+    await row.click();
+    await sub.getByTestId('timeline').getByText('Published').waitFor();
+    await sub.getByText('<img src=x onerror="window.__pwned=1"> breakout retest').waitFor();
+    assert.equal(await sub.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    await sub.getByRole('link', { name: '← All signals' }).click();
+  });
+
+  it('survives a reload, and a logout and login (which clears the local cache)', async () => {
+    await publish(adminApi, 'vip', { symbol: 'SOLUSDT', side: 'sell', entry: 150, stopLoss: 160, takeProfits: [140] });
+    await sub.locator('[data-symbol="SOLUSDT"]').waitFor();
+    await sub.reload();
+    await sub.locator('[data-symbol="SOLUSDT"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['SOLUSDT', 'ETHUSDT']);
+
+    await sub.getByRole('button', { name: 'Log out' }).click();
+    await sub.getByText('You are signed out.').waitFor();
+    const cached = await sub.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open('signal-desk');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const count = open.result.transaction('signals').objectStore('signals').count();
+            count.onsuccess = () => resolve(count.result);
+          };
+        }),
+    );
+    assert.equal(cached, 0, 'logout deleted the cached signals');
+
+    await signIn(sub, server.url, SUB_EMAIL);
+    await sub.locator('[data-symbol="SOLUSDT"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['SOLUSDT', 'ETHUSDT']);
+    await waitLive(sub);
+  });
+
+  it('offline: five publishes and a TP1 hit arrive once, in order, after reconnecting', async () => {
+    await sub.evaluate(() => {
+      const el = document.querySelector('[data-testid="connection"]') as HTMLElement;
+      const states = [el.dataset.state ?? ''];
+      (window as unknown as { __states: string[] }).__states = states;
+      new MutationObserver(() => {
+        if (states.at(-1) !== el.dataset.state) states.push(el.dataset.state ?? '');
+      }).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    await subContext.setOffline(true);
+    await sub.locator('[data-testid="connection"][data-state="offline"]').waitFor();
+
+    const symbols = ['AAA1', 'BBB2', 'CCC3', 'DDD4', 'EEE5'];
+    const published = [];
+    for (const symbol of symbols) published.push(await publish(adminApi, 'vip', { symbol }));
+    const tp = await adminApi.api.post(`/api/signals/${published[1]?.id}/updates`, { type: 'tp_hit', level: 1 });
+    assert.equal(tp.status, 201);
+    // While offline the dashboard still shows what it had, and nothing new.
+    assert.deepEqual(await feedSymbols(sub), ['SOLUSDT', 'ETHUSDT']);
+
+    await subContext.setOffline(false);
+    await waitLive(sub);
+    await sub.locator('[data-symbol="EEE5"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), [...symbols].reverse().concat(['SOLUSDT', 'ETHUSDT']));
+    assert.equal(await sub.locator('[data-symbol="BBB2"]').getAttribute('data-status'), 'tp_hit');
+    await sub.locator('[data-symbol="BBB2"]').getByText('TP1 hit').waitFor();
+    const states = await sub.evaluate(() => (window as unknown as { __states: string[] }).__states);
+    const offline = states.indexOf('offline');
+    const reconnecting = states.indexOf('reconnecting', offline);
+    assert.ok(offline >= 0 && reconnecting > offline, `went offline then reconnecting: ${states.join(' → ')}`);
+    assert.ok(states.indexOf('live', reconnecting) > reconnecting, `then live: ${states.join(' → ')}`);
+  });
+
+  it('a subscriber without the grant never sees the channel', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const outsider = await context.newPage();
+    await signIn(outsider, server.url, OUTSIDER_EMAIL);
+    await waitLive(outsider);
+    await publish(adminApi, 'forex-desk', {
+      symbol: 'EURUSD',
+      market: 'forex',
+      entry: 1.1,
+      stopLoss: 1.09,
+      takeProfits: [1.12],
+    });
+    await publish(adminApi, 'vip', { symbol: 'SECRET' });
+    await outsider.locator('[data-symbol="EURUSD"]').waitFor();
+    await sub.locator('[data-symbol="SECRET"]').waitFor();
+    assert.deepEqual(await feedSymbols(outsider), ['EURUSD']);
+    await outsider.reload();
+    await outsider.locator('[data-symbol="EURUSD"]').waitFor();
+    assert.deepEqual(await feedSymbols(outsider), ['EURUSD']);
+    const viaApi = await outsider.evaluate(() => fetch('/api/signals?channel=vip').then((r) => r.json()));
+    assert.deepEqual(viaApi.items, []);
+
+    // Disabled by an admin: the open session ends with a message saying why.
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await admin
+      .locator(`[data-testid="user-item"][data-email="${OUTSIDER_EMAIL}"]`)
+      .getByRole('button', { name: 'Disable' })
+      .click();
+    // Its sessions are revoked at once; signing in again says why.
+    await outsider.getByText('You were signed out. Sign in again.').waitFor({ timeout: 15_000 });
+    await outsider.getByLabel('Email').fill(OUTSIDER_EMAIL);
+    await outsider.getByLabel('Password').fill(PASSWORD);
+    await outsider.getByRole('button', { name: 'Sign in' }).click();
+    await outsider.getByText('This account is disabled. Ask an admin.').waitFor();
+    await context.close();
+  });
+
+  it('admin console: lifecycle buttons and receipts; screenshots at desktop and phone width', async () => {
+    await admin.getByRole('link', { name: 'Publish' }).click();
+    const item = admin.locator('[data-testid="manage-item"][data-symbol="CCC3"]');
+    await item.getByRole('button', { name: 'Breakeven' }).click();
+    await item.getByRole('button', { name: 'Note' }).click();
+    await item.getByLabel('Note for CCC3').fill('Moved stop to entry; trail from here.');
+    await item.getByRole('button', { name: 'Add note' }).click();
+    await admin
+      .locator('[data-testid="manage-item"][data-symbol="DDD4"]')
+      .getByRole('button', { name: 'SL hit' })
+      .click();
+    await sub.locator('[data-symbol="DDD4"][data-status="sl_hit"]').waitFor();
+    await sub.locator('[data-symbol="CCC3"]').getByText('Open · BE').waitFor();
+    // Entitled: the subscriber and the admin, both online and both have received it.
+    await item.getByTestId('receipts').getByText('2/2 online').waitFor();
+    await item.getByTestId('receipts').getByText('2/2 received').waitFor();
+
+    await sub.locator('[data-symbol="CCC3"]').click();
+    await sub.getByTestId('timeline').getByText('Stop moved to breakeven').waitFor();
+    await sub.getByTestId('timeline').getByText('Moved stop to entry; trail from here.').waitFor();
+    await sub.getByRole('link', { name: '← All signals' }).click();
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await sub.mouse.move(0, 0);
+    for (const [name, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      await sub.setViewportSize(viewport);
+      await admin.setViewportSize(viewport);
+      await sub.waitForTimeout(300); // let the highlight and layout settle before the picture
+      await sub.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`) });
+      await admin.evaluate(() => window.scrollTo(0, 0));
+      await admin.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`) });
+    }
+  });
+});

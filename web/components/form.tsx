@@ -1,0 +1,61 @@
+/**
+ * Labelled form fields whose error sits right under them, and the glue that turns a zod
+ * result or a server `fields` map into per-field messages (`takeProfits.1` and all).
+ */
+import { useId, type ReactNode } from 'react';
+import type { ZodError } from 'zod';
+
+export type FieldErrors = Record<string, string>;
+
+export function fieldErrors(error: ZodError | undefined): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error?.issues ?? []) {
+    const key = issue.path.length ? issue.path.join('.') : '_';
+    errors[key] ??= issue.message;
+  }
+  return errors;
+}
+
+export interface FieldProps {
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  className?: string;
+  /** Render the control with the ids it needs for its label and error. */
+  children: (ids: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }) => ReactNode;
+}
+
+export function Field(props: FieldProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [props.error ? errorId : null, props.hint ? hintId : null].filter(Boolean).join(' ');
+  return (
+    <div className={`field${props.error ? ' field--invalid' : ''}${props.className ? ` ${props.className}` : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children({ id, 'aria-invalid': Boolean(props.error), 'aria-describedby': describedBy || undefined })}
+      {props.hint && !props.error ? (
+        <p className="field__hint" id={hintId}>
+          {props.hint}
+        </p>
+      ) : null}
+      {props.error ? (
+        <p className="field__error" id={errorId} role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A number input's value: undefined when empty, NaN when not a number (zod reports both). */
+export function numberOf(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  return Number(trimmed.replace(',', '.'));
+}
+
+export function optionalText(text: string): string | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' ? undefined : trimmed;
+}

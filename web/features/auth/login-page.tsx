@@ -1,0 +1,67 @@
+import { useState, type FormEvent } from 'react';
+import { loginInputSchema } from '../../../shared/schemas.js';
+import { ApiError, post } from '../../api/client.js';
+import type { SessionStart } from '../../api/types.js';
+import { Field, fieldErrors, type FieldErrors } from '../../components/form.js';
+import { noticeFor, useSession, type Notice } from '../../state/session.js';
+import { AuthLayout } from './auth-layout.js';
+
+export function LoginPage(props: { notice: Notice | null }) {
+  const { signIn } = useSession();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [notice, setNotice] = useState<Notice | null>(props.notice);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = loginInputSchema.safeParse({ email, password });
+    setErrors(fieldErrors(parsed.error));
+    if (!parsed.success) return;
+    setBusy(true);
+    try {
+      await signIn(await post<SessionStart>('/api/auth/login', parsed.data));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      setErrors(error.fields);
+      setNotice(noticeFor(error) ?? { tone: 'error', text: error.message });
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthLayout title="Sign in" intro="Signals, live, from your provider." notice={notice}>
+      <form onSubmit={(event) => void submit(event)} noValidate className="stack">
+        <Field label="Email" error={errors.email}>
+          {(ids) => (
+            <input
+              {...ids}
+              type="email"
+              name="email"
+              autoComplete="username"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              autoFocus
+            />
+          )}
+        </Field>
+        <Field label="Password" error={errors.password}>
+          {(ids) => (
+            <input
+              {...ids}
+              type="password"
+              name="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </AuthLayout>
+  );
+}

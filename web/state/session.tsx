@@ -1,0 +1,141 @@
+/**
+ * Who is signed in, and the live feed that belongs to that session. The session starts
+ * from the server (`/api/me`), or — when the server cannot be reached — from the cached
+ * copy of the last `/api/me`, so the dashboard still opens offline. Logging out deletes
+ * the cached signals; an expired or disabled session ends with a message saying why.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { ApiError, get, onSignedOut, post, setCsrfToken } from '../api/client.js';
+import type { Me, SessionStart } from '../api/types.js';
+import { loadCache } from './cache.js';
+import { Feed } from './feed.js';
+
+export type SessionState =
+  | { kind: 'loading' }
+  | { kind: 'setup' }
+  | { kind: 'signed-out'; notice: Notice | null }
+  | { kind: 'signed-in'; me: Me; feed: Feed };
+
+export interface Notice {
+  tone: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export interface Session {
+  state: SessionState;
+  signIn(start: SessionStart): Promise<void>;
+  signOut(): Promise<void>;
+  /** Re-reads `/api/me` (after a change to the user's own channels, for instance). */
+  refresh(): Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside <SessionProvider>');
+  return session;
+}
+
+/** The signed-in part of the session; only for pages behind sign-in. */
+export function useSignedIn(): { me: Me; feed: Feed } {
+  const { state } = useSession();
+  if (state.kind !== 'signed-in') throw new Error('useSignedIn without a session');
+  return state;
+}
+
+/** What to tell the user when the server says the session is over. */
+export function noticeFor(error: ApiError): Notice | null {
+  if (error.code === 'session_expired') return { tone: 'warning', text: 'Your session expired. Sign in again.' };
+  if (error.code === 'account_disabled') return { tone: 'error', text: 'This account is disabled. Ask an admin.' };
+  if (error.status === 401 && error.message.includes('session')) {
+    return { tone: 'warning', text: 'You were signed out. Sign in again.' };
+  }
+  return null;
+}
+
+export function SessionProvider(props: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ kind: 'loading' });
+  const feedRef = useRef<Feed | null>(null);
+
+  const endFeed = useCallback(() => {
+    feedRef.current?.stop();
+    feedRef.current = null;
+  }, []);
+
+  const begin = useCallback(
+    (me: Me, offline: boolean) => {
+      endFeed();
+      setCsrfToken(me.csrfToken);
+      const feed = new Feed(me, async () => {
+        try {
+          await get<Me>('/api/me');
+          return false;
+        } catch (error) {
+          return error instanceof ApiError && error.signedOut;
+        }
+      });
+      feedRef.current = feed;
+      setState({ kind: 'signed-in', me, feed });
+      void feed.start(offline);
+    },
+    [endFeed],
+  );
+
+  useEffect(() => {
+    const unsubscribe = onSignedOut((error) => {
+      endFeed();
+      setCsrfToken(null);
+      setState({ kind: 'signed-out', notice: noticeFor(error) });
+    });
+    void (async () => {
+      try {
+        const setup = await get<{ needed: boolean }>('/api/setup');
+        if (setup.needed) return setState({ kind: 'setup' });
+        begin(await get<Me>('/api/me'), false);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.status === 0) {
+          const cached = await loadCache();
+          if (cached) return begin({ ...cached.me, csrfToken: null }, true);
+          return setState({ kind: 'signed-out', notice: { tone: 'error', text: error.message } });
+        }
+        // The 401 listener has already moved to signed-out with the right notice.
+        if (!error.signedOut) setState({ kind: 'signed-out', notice: { tone: 'error', text: error.message } });
+      }
+    })();
+    return () => {
+      unsubscribe();
+      endFeed();
+    };
+  }, [begin, endFeed]);
+
+  const signIn = useCallback(
+    async (start: SessionStart) => {
+      setCsrfToken(start.csrfToken);
+      begin(await get<Me>('/api/me'), false);
+    },
+    [begin],
+  );
+
+  const signOut = useCallback(async () => {
+    try {
+      await post('/api/auth/logout');
+    } catch {
+      // Signed out locally either way; the session expires on the server.
+    }
+    const feed = feedRef.current;
+    feedRef.current = null;
+    await feed?.discard();
+    setCsrfToken(null);
+    setState({ kind: 'signed-out', notice: { tone: 'info', text: 'You are signed out.' } });
+  }, []);
+
+  const refresh = useCallback(async () => {
+    const me = await get<Me>('/api/me');
+    setState((current) => (current.kind === 'signed-in' ? { ...current, me } : current));
+  }, []);
+
+  const value = useMemo(() => ({ state, signIn, signOut, refresh }), [state, signIn, signOut, refresh]);
+  return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
+}
