@@ -202,7 +202,7 @@ describe('entitlement matrix', () => {
       // Asking for a channel one may not see by name yields nothing, not an error that confirms it.
       for (const channel of ['red', 'blue', 'green']) {
         const res = await a.get(`/api/events?after=0&limit=1000&channel=${channel}`);
-        const allowed = actor.sees === 'all' || actor.sees.includes(channel);
+        const allowed: boolean = actor.sees === 'all' || actor.sees.includes(channel);
         assert.deepEqual(
           seqsOf(res.body.events),
           allowed ? seqsOf(expected.filter((e) => e.channel === channel)) : [],
@@ -213,7 +213,7 @@ describe('entitlement matrix', () => {
 
       for (const signal of signals) {
         const res = await a.get(`/api/signals/${signal.id}`);
-        const allowed = actor.sees === 'all' || actor.sees.includes(signal.channel);
+        const allowed: boolean = actor.sees === 'all' || actor.sees.includes(signal.channel);
         assert.equal(res.status, allowed ? 200 : 404, `${who}: GET /api/signals/${signal.channel}`);
         if (allowed) assert.ok((res.body.events as StoredEvent[]).every((e) => e.channel === signal.channel));
         cells++;
