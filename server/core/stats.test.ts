@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StatsFigures, StatsGroup } from '../../shared/stats.js';
 import { EventLog } from '../../test/helpers/event-log.js';
-import { computeStats, rMultiple } from './stats.js';
+import { computeStats, rMultiple, StatsFold } from './stats.js';
 
 /*
  * The log (seq: event). Channels alpha and beta; R = reward / risk with the original stop.
@@ -349,6 +349,12 @@ describe('statistics from the log', () => {
       beta.equity.map((p) => p.seq),
       [16],
     );
+    // An entitlement scope narrows the same way, and a filter cannot reach outside it.
+    const fold = new StatsFold();
+    for (const event of events) fold.add(event);
+    assert.deepEqual(fold.report({}, ['beta']), beta);
+    assert.equal(fold.report({ channel: 'alpha' }, ['beta']).totals.signals, 0);
+    assert.equal(fold.report({}, []).totals.signals, 0);
     // Symbols match whatever the case: btcusdt → S1 S7 S8.
     assert.equal(computeStats(events, { symbol: 'btcusdt' }).totals.signals, 3);
     assert.equal(computeStats(events, { source: 'bob' }).totals.signals, 2);

@@ -149,7 +149,8 @@ export class StatsFold {
     }
   }
 
-  report(filter: StatsFilter = {}): StatsReport {
+  /** The figures of the signals in `scope` (their channels) that pass `filter`. */
+  report(filter: StatsFilter = {}, scope: 'all' | readonly string[] = 'all'): StatsReport {
     const totals = new Accumulator();
     const by = {
       channel: new Breakdown(),
@@ -160,6 +161,7 @@ export class StatsFold {
     };
     const closes: Array<Omit<EquityPoint, 'cumulativeR'>> = [];
     for (const { view, closedBy } of this.signals.values()) {
+      if (scope !== 'all' && !scope.includes(view.channel)) continue;
       if (!matches(view, filter)) continue;
       const outcome = outcomeOf(view);
       const r = rMultiple(view);

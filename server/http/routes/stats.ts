@@ -5,10 +5,47 @@ import { statsQuerySchema, type StatsReport } from '../../../shared/stats.js';
 import { scopeOf } from '../../core/policy.js';
 import { StatsFold } from '../../core/stats.js';
 import type { Runtime } from '../../runtime.js';
+import type { Store } from '../../store/store.js';
 import { authenticate } from '../auth.js';
+
+/**
+ * One fold of the whole log per node, caught up on demand: a request costs a pass over the
+ * signals, not a read of the log, however many subscribers keep the page open. Catch-ups
+ * run one at a time, so every event is folded exactly once and in seq order.
+ */
+class LogFold {
+  private readonly fold = new StatsFold();
+  private seq = 0;
+  private catchingUp: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  /** The fold once it covers the log up to `target`. */
+  async upTo(target: number): Promise<StatsFold> {
+    const run = this.catchingUp.then(async () => {
+      while (this.seq < target) {
+        const page = await this.store.readEvents({
+          after: this.seq,
+          upTo: target,
+          limit: LIMITS.eventsPageMax,
+          channels: 'all',
+        });
+        const last = page[page.length - 1];
+        if (!last) break;
+        for (const event of page) this.fold.add(event);
+        this.seq = last.seq;
+      }
+    });
+    // A failed read leaves the fold where it was; the next request retries from there.
+    this.catchingUp = run.catch(() => {});
+    await run;
+    return this.fold;
+  }
+}
 
 export function statsRoutes(runtime: Runtime): FastifyPluginAsyncZod {
   const { accounts, store, hub } = runtime;
+  const log = new LogFold(store);
 
   return async (app) => {
     app.get(
@@ -23,23 +60,13 @@ export function statsRoutes(runtime: Runtime): FastifyPluginAsyncZod {
       },
       async (request): Promise<StatsReport> => {
         const actor = await authenticate(request, accounts);
-        const scope = scopeOf(actor);
-        const { channel } = request.query;
-        const channels = channel ? (scope === 'all' || scope.includes(channel) ? [channel] : []) : scope;
-        // Fold up to what this node has delivered, so the figures match the events a client
-        // holding `upToSeq` has seen. The whole entitled log is read each time: signals are
-        // human-paced, so even years of them are a few hundred thousand small rows.
+        // Up to what this node has delivered, so the figures match the events a client
+        // holding `upToSeq` has seen.
         const upTo = hub.headSeq;
-        const fold = new StatsFold();
-        let after = 0;
-        for (;;) {
-          const page = await store.readEvents({ after, upTo, limit: LIMITS.eventsPageMax, channels });
-          for (const event of page) fold.add(event);
-          const last = page[page.length - 1];
-          if (!last || page.length < LIMITS.eventsPageMax) break;
-          after = last.seq;
-        }
-        return { ...fold.report(request.query), upToSeq: upTo };
+        const fold = await log.upTo(upTo);
+        const report = fold.report(request.query, scopeOf(actor));
+        // A concurrent request may have carried the fold further than `upTo`.
+        return { ...report, upToSeq: Math.max(upTo, report.upToSeq) };
       },
     );
   };
