@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { AppError } from '../core/errors.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> };
@@ -52,6 +53,17 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
       body: { error: { code: 'validation_failed', message: `the ${where} has invalid fields`, fields } },
     };
   }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'unavailable',
+          message: 'the database is unavailable; try again shortly (repeat the same idempotencyKey to be safe)',
+        },
+      },
+    };
+  }
   const e = error as Partial<FastifyError>;
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
   if (status === 500) return { status, body: { error: { code: 'internal', message: 'internal error' } } };
@@ -68,5 +80,6 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   const { status, body } = toErrorResponse(error);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   if (status === 429 && error instanceof AppError) void reply.header('retry-after', '900');
+  if (status === 503) void reply.header('retry-after', '2');
   void reply.status(status).send(body);
 }

@@ -2,13 +2,16 @@
  * The cluster store: an existing PostgreSQL server shared by every node. seq is assigned
  * under the log_head row lock, held to commit (see SqlStore.append), never by a sequence.
  */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
+import { AppendDelayPlugin, appendDelayFromEnv } from './append-delay.js';
 import { postgresMigrations } from './migrations.js';
 
 const INT8_OID = 20;
+/** Advisory lock key held while migrating, so nodes starting together migrate one at a time. */
+const MIGRATION_LOCK = 0x5d_6d_16;
 
 /** pg returns BIGINT as strings; seqs stay far below 2^53, so numbers are exact. */
 const types = {
@@ -18,13 +21,45 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+export interface PostgresStoreOptions {
+  /** TEST-ONLY: see append-delay.ts. */
+  appendDelayMs?: number;
+}
+
 export class PostgresStore extends SqlStore {
-  constructor(readonly pool: pg.Pool) {
-    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
+  constructor(
+    readonly pool: pg.Pool,
+    options: PostgresStoreOptions = {},
+  ) {
+    const plugins: KyselyPlugin[] = options.appendDelayMs ? [new AppendDelayPlugin(options.appendDelayMs)] : [];
+    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins }), {
       kind: 'postgres',
       migrations: postgresMigrations,
       close: async () => {},
     });
+  }
+
+  /**
+   * Several nodes may start at once on an empty database; without a lock they would race on
+   * `CREATE TABLE` and both try version 1. A session advisory lock makes them take turns
+   * (the later ones then find nothing left to apply).
+   */
+  override async migrate(): Promise<number> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        return await super.migrate();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch((error: Error) => {
+          failure = error;
+        });
+      }
+    } finally {
+      // A connection whose unlock failed is discarded, which releases the lock with it.
+      client.release(failure);
+    }
   }
 }
 
@@ -35,13 +70,16 @@ export function postgresPoolConfig(connectionString: string): pg.PoolConfig {
     max: 10,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
+    // A peer that vanished without closing the TCP connection is noticed instead of hanging.
+    keepAlive: true,
     application_name: 'signal-desk',
   };
 }
 
-export function openPostgresStore(connectionString: string): PostgresStore {
+export function openPostgresStore(connectionString: string, options?: PostgresStoreOptions): PostgresStore {
   const pool = new pg.Pool(postgresPoolConfig(connectionString));
-  // A dropped idle connection must not crash the process; the next query reconnects.
+  // A dropped idle connection (database restarted, connection killed) must not crash the
+  // process: the pool discards it and the next query opens a fresh one.
   pool.on('error', () => {});
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, options ?? { appendDelayMs: appendDelayFromEnv() });
 }
