@@ -6,7 +6,7 @@
  * transport dropped is told to `resync` once it is back, and receives again.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import type { StoredEvent } from '../../shared/events.js';
 import type { Bus, BusMessage } from './bus.js';
 
@@ -81,7 +81,7 @@ export function runBusContract(
     after(async () => {
       if (!skip) await h.destroy();
     });
-    const it = (title: string, fn: () => Promise<void>) => test(title, { skip }, fn);
+    const it = (title: string, fn: (t: TestContext) => Promise<void>) => test(title, { skip }, fn);
 
     it('an event published on one node reaches every node, the publisher included', async () => {
       const recorders = h.nodes.map(record);
