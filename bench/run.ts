@@ -5,6 +5,8 @@
  *   --quick                 CI smoke size (seconds, a few hundred clients)
  *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history)
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
+ *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
+ *   --server-args=--cpu-prof  extra node flags for the signal-desk server (profiling)
  *   --generators 2          load-generator processes
  *   --out FILE              where to write the JSON (default bench/results/full.json or quick.json)
  *
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       systems: { type: 'string' },
       generators: { type: 'string', default: '2' },
+      sizes: { type: 'string' },
+      'server-args': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -89,8 +93,9 @@ async function main(): Promise<void> {
   const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : 'full.json');
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
+  const sizes = values.sizes?.split(',').map(Number);
   const needed = Math.max(
-    measurements.includes('fanout') ? Math.max(...fanoutPlan(quick).sizes) : 0,
+    measurements.includes('fanout') ? Math.max(...(sizes ?? fanoutPlan(quick).sizes)) : 0,
     measurements.includes('saturation') ? saturationPlan(quick).subscribers : 0,
     measurements.includes('memory') ? Math.max(...memoryPlan(quick).sizes) : 0,
     measurements.includes('storm') ? stormPlan(quick).subscribers : 0,
@@ -115,7 +120,11 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
   };
   log(`systems ${systems.join(', ')}; measurements ${measurements.join(', ')}; ${quick ? 'quick' : 'full'} size`);
-  const ctx = new BenchContext({ quick, systems, generators: Number(values.generators), log }, needed);
+  const serverArgs = values['server-args']?.split(' ').filter(Boolean);
+  const ctx = new BenchContext(
+    { quick, systems, sizes, serverArgs, generators: Number(values.generators), log },
+    needed,
+  );
   const run = { fanout, saturation, durable, memory, storm, history } as const;
   try {
     for (const m of measurements) {

@@ -12,6 +12,10 @@ import { RunningSystem, type SystemName } from './systems.js';
 export interface BenchOptions {
   quick: boolean;
   systems: readonly SystemName[];
+  /** Overrides the fan-out subscriber counts (`--sizes 5000,20000`). */
+  sizes?: number[] | undefined;
+  /** Extra node flags for the signal-desk server (`--server-args=--cpu-prof`), for profiling. */
+  serverArgs?: string[] | undefined;
   /** Load-generator processes. */
   generators: number;
   log: (line: string) => void;
@@ -49,6 +53,7 @@ export class BenchContext {
   /** Starts a fresh server of `name` (signal-desk on a fresh copy of the seeded database). */
   async start(name: SystemName, nodeArgs: readonly string[] = []): Promise<RunningSystem> {
     if (name !== 'signal-desk') return RunningSystem.start(name, undefined, nodeArgs);
+    nodeArgs = [...nodeArgs, ...(this.options.serverArgs ?? [])];
     const { file, seed } = await this.seed();
     const copy = join(this.dir, `run-${++this.starts}.db`);
     copyFileSync(file, copy);

@@ -10,6 +10,7 @@ import { nowMs, type ClientSpec, type Command, type Reply } from './protocol.js'
 
 const OPEN_CONCURRENCY = 200;
 const OPEN_TIMEOUT_MS = 180_000;
+const OPEN_ATTEMPTS = 6;
 
 const SOURCE_MARK = Buffer.from(`"source":"${SOURCE_PREFIX}`);
 const SEQ_MARK = Buffer.from('"seq":');
@@ -22,6 +23,8 @@ interface Client {
   ready: boolean;
   /** Highest seq received; -1 until the first delivery when no lastSeq was given. */
   lastSeq: number;
+  /** Handshakes tried in the current open. */
+  attempts: number;
 }
 
 let url = '';
@@ -163,26 +166,30 @@ function openAll(): Promise<{ ok: number; failed: number; firstError?: string }>
     const pump = () => {
       while (inFlight < OPEN_CONCURRENCY && next < clients.length) {
         const client = clients[next++]!;
+        client.attempts = 0;
         inFlight++;
         let done = false;
-        openClient(
-          client,
-          () => {
-            if (done) return;
-            done = true;
-            ok++;
-            inFlight--;
-            pump();
-          },
-          (why) => {
-            if (done) return;
-            done = true;
-            failed++;
-            firstError ??= why;
-            inFlight--;
-            pump();
-          },
-        );
+        const onReady = (): void => {
+          if (done) return;
+          done = true;
+          ok++;
+          inFlight--;
+          pump();
+        };
+        const onFail = (why: string): void => {
+          if (done) return;
+          // Like a real client, retry a refused or dropped handshake a few times.
+          if (++client.attempts < OPEN_ATTEMPTS) {
+            setTimeout(() => openClient(client, onReady, onFail), 1000 * client.attempts);
+            return;
+          }
+          done = true;
+          failed++;
+          firstError ??= why;
+          inFlight--;
+          pump();
+        };
+        openClient(client, onReady, onFail);
       }
       if (ok + failed === clients.length) finish();
     };
@@ -207,6 +214,7 @@ async function handle(command: Command): Promise<void> {
         ws: null,
         ready: false,
         lastSeq: spec.lastSeq ?? -1,
+        attempts: 0,
       }));
       send({ type: 'opened', ...(await openAll()) });
       break;

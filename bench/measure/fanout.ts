@@ -15,22 +15,20 @@ export function fanoutPlan(quick: boolean) {
 }
 
 export async function fanout(ctx: BenchContext): Promise<FanoutResult> {
-  const { sizes, signals, rate } = fanoutPlan(ctx.options.quick);
+  const plan = fanoutPlan(ctx.options.quick);
+  const { signals, rate } = plan;
+  const sizes = ctx.options.sizes ?? plan.sizes;
   const runs: Record<string, RunResult[]> = {};
-  for (const name of ctx.options.systems) {
-    runs[name] = await ctx.with(name, async (system) => {
-      const results: RunResult[] = [];
-      let base = 0;
-      for (const size of sizes) {
+  // Size by size, the systems back to back: each ratio compares runs minutes apart.
+  for (const [i, size] of sizes.entries()) {
+    for (const name of ctx.options.systems) {
+      const result = await ctx.with(name, async (system) => {
         await ctx.load.open(system.url, system.clients(size, await system.headSeq()), system.readyOn);
-        const result = await scheduledRun(system, ctx.load, { subscribers: size, signals, rate, base });
-        base += signals;
-        ctx.log(`fan-out ${name} ${size}: ${describe(result)}`);
-        results.push(result);
-        await ctx.load.closeClients();
-      }
-      return results;
-    });
+        return scheduledRun(system, ctx.load, { subscribers: size, signals, rate, base: i * signals });
+      });
+      ctx.log(`fan-out ${name} ${size}: ${describe(result)}`);
+      (runs[name] ??= []).push(result);
+    }
   }
   return { sizes, signals, rate, runs };
 }
