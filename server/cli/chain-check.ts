@@ -3,6 +3,7 @@
  * memory. The result names the first bad event (seq, id, channel, reason) or, when every
  * chain holds, each channel's head — what a signed head is compared with.
  */
+import type { StoredEvent } from '../../shared/events.js';
 import { ChainVerifier, type ChainProblem } from '../core/hash-chain.js';
 import { logPages, type ExportFormat } from '../core/event-codec.js';
 import type { Store } from '../store/store.js';
@@ -27,13 +28,20 @@ export function describeProblem(problem: ChainProblem, line?: number): string {
 export async function verifyFile(
   file: string,
   format: ExportFormat,
-  options: { contiguous: boolean; start?: { tips: Map<string, ChannelTip>; seq: number }; progress?: Progress },
+  options: {
+    contiguous: boolean;
+    start?: { tips: Map<string, ChannelTip>; seq: number };
+    progress?: Progress;
+    /** Sees each event that verified, in order. */
+    onEvent?: (event: StoredEvent) => void;
+  },
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(options.contiguous, options.start?.tips, options.start?.seq ?? 0);
   let lastSeq = options.start?.seq ?? 0;
   for await (const { line, event } of readEventFile(file, format)) {
     const problem = verifier.check(event);
     if (problem) return { ok: false, count: verifier.count, problem, line };
+    options.onEvent?.(event);
     lastSeq = event.seq;
     if (verifier.count % 1000 === 0) options.progress?.update(verifier.count);
   }
@@ -42,7 +50,11 @@ export async function verifyFile(
 }
 
 /** The whole log of `store`, and its recorded channel heads must match the chains' ends. */
-export async function verifyStore(store: Store, progress?: Progress): Promise<ChainReport> {
+export async function verifyStore(
+  store: Store,
+  progress?: Progress,
+  onEvent?: (event: StoredEvent) => void,
+): Promise<ChainReport> {
   const upTo = await store.headSeq();
   progress?.update(0, upTo);
   const verifier = new ChainVerifier(true);
@@ -51,6 +63,7 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ch
     for (const event of page) {
       const problem = verifier.check(event);
       if (problem) return { ok: false, count: verifier.count, problem };
+      onEvent?.(event);
       lastSeq = event.seq;
     }
     progress?.update(lastSeq);
