@@ -8,6 +8,8 @@ export const LIMITS = {
   bodyMaxBytes: 64 * 1024,
   /** Largest Socket.IO frame a client may send. */
   socketFrameMaxBytes: 16 * 1024,
+  /** Live Socket.IO connections one user may hold at once (tabs, devices); more are refused. */
+  socketsPerUserMax: 100,
   pageSizeDefault: 50,
   pageSizeMax: 500,
   eventsPageMax: 1000,

@@ -45,6 +45,7 @@ export interface GatewayOptions {
 const ADMIN_ROOM = 'admins';
 const channelRoom = (slug: string) => `ch:${slug}`;
 const INBOUND_PER_SECOND = 20;
+const TOO_MANY = 'too_many_connections';
 
 function cookieToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -103,8 +104,9 @@ export class SocketGateway implements LiveSink {
       this.authenticate(socket).then(
         () => next(),
         (error: unknown) => {
-          const err = new Error('unauthorized') as Error & { data?: unknown };
-          err.data = { code: error instanceof AppError ? error.code : 'unauthorized' };
+          const code = error instanceof AppError ? error.code : 'unauthorized';
+          const err = new Error(code === TOO_MANY ? TOO_MANY : 'unauthorized') as Error & { data?: unknown };
+          err.data = { code };
           next(err);
         },
       );
@@ -136,6 +138,9 @@ export class SocketGateway implements LiveSink {
       typeof auth.token === 'string' && auth.token ? auth.token : cookieToken(socket.handshake.headers.cookie);
     if (!token) throw new AppError(401, 'unauthorized', 'no credentials');
     const actor = await this.runtime.accounts.authenticate(token);
+    if ((this.byUser.get(actor.user.id)?.size ?? 0) >= LIMITS.socketsPerUserMax) {
+      throw new AppError(429, TOO_MANY, `at most ${LIMITS.socketsPerUserMax} live connections per user`);
+    }
     socket.data = {
       actor,
       channels: new Set(actor.channels),
@@ -156,6 +161,11 @@ export class SocketGateway implements LiveSink {
       set?.delete(socket);
       if (set?.size === 0) this.byUser.delete(userId);
     });
+    // Handshakes authenticated concurrently may all have passed the check in authenticate().
+    if (sockets.size > LIMITS.socketsPerUserMax) {
+      socket.disconnect(true);
+      return;
+    }
 
     socket.use((_packet, next) => {
       const now = Date.now();
@@ -194,7 +204,11 @@ export class SocketGateway implements LiveSink {
         scope: () => (admin ? 'all' : [...socket.data.channels]),
         canSee: (channel) => admin || socket.data.channels.has(channel),
         sendReplay: async (events) => {
-          for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
+          // Pause at half the budget, so a reader that keeps up never looks like a slow one.
+          for (const event of events) {
+            socket.emit(wireEventName(event), toWire(event) as never);
+            if (queuedBytes(socket) > this.budget / 2) await this.drained(socket);
+          }
           await this.drained(socket);
         },
         goLive: (pending, headSeq) => {
@@ -211,18 +225,24 @@ export class SocketGateway implements LiveSink {
       });
   }
 
-  /** Resolves once the socket's outgoing queue has been handed to the network. */
+  /**
+   * Resolves once the socket's backlog is down to a quarter of the budget (or it closed).
+   * The engine's own 'drain' fires when its queue is handed to the WebSocket, before the
+   * kernel took it, so the queued bytes themselves are watched.
+   */
   private drained(socket: IoSocket): Promise<void> {
-    if (socket.disconnected || queuedPackets(socket) === 0) return Promise.resolve();
+    const lowWater = this.budget / 4;
+    const done = () => socket.disconnected || queuedBytes(socket) <= lowWater;
+    if (done()) return Promise.resolve();
     return new Promise((resolve) => {
       const conn = socket.conn;
-      const done = () => {
-        conn.off('drain', done);
-        conn.off('close', done);
+      const finish = () => {
+        clearInterval(poll);
+        conn.off('close', finish);
         resolve();
       };
-      conn.on('drain', done);
-      conn.on('close', done);
+      const poll = setInterval(() => done() && finish(), 5);
+      conn.on('close', finish);
     });
   }
 
