@@ -27,12 +27,6 @@ async function feedSymbols(page: Page): Promise<string[]> {
 
 async function signIn(page: Page, url: string, email: string): Promise<void> {
   await page.goto(url);
-  try {
-    await page.getByLabel('Email').waitFor({ timeout: 5000 });
-  } catch (e) {
-    console.log('DEBUG', await page.content());
-    throw e;
-  }
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -277,6 +271,20 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.getByTestId('timeline').getByText('Moved stop to entry; trail from here.').waitFor();
     await sub.getByRole('link', { name: '← All signals' }).click();
 
+    // A composition in progress, so the console's picture shows the live preview.
+    await admin.getByLabel('Channel').selectOption('vip');
+    await admin.getByLabel('Market').selectOption('commodities');
+    await admin.getByLabel('Symbol').fill('XAUUSD');
+    await admin.getByLabel('Sell').check();
+    await admin.getByLabel('Entry', { exact: true }).fill('2385.5');
+    await admin.getByLabel('Stop loss').fill('2398');
+    await admin.getByLabel('Take-profit 1', { exact: true }).fill('2370');
+    await admin.getByRole('button', { name: '+ Add take-profit' }).click();
+    await admin.getByLabel('Take-profit 2', { exact: true }).fill('2355');
+    await admin.getByLabel('Timeframe').fill('1h');
+    await admin.getByLabel('Source').fill('Gold desk');
+    await admin.getByTestId('preview').getByText('Ready to publish.').waitFor();
+
     mkdirSync(SCREENSHOTS, { recursive: true });
     await sub.mouse.move(0, 0);
     for (const [name, viewport] of [
@@ -290,5 +298,8 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
       await admin.evaluate(() => window.scrollTo(0, 0));
       await admin.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`) });
     }
+    await sub.setViewportSize(DESKTOP);
+    await sub.emulateMedia({ colorScheme: 'dark' });
+    await sub.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop-dark.png') });
   });
 });

@@ -34,7 +34,12 @@ export function onSignedOut(listener: (error: ApiError) => void): () => void {
   return () => signedOutListeners.delete(listener);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export interface RequestOptions {
+  /** Do not tell the signed-out listeners about a 401 (the caller handles it). */
+  quiet?: boolean;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (!SAFE.has(method) && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -67,13 +72,14 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       error?.fields ?? {},
     );
     // A failed sign-in is an answer to show on the form, not a lost session.
-    if (failure.signedOut && path !== '/api/auth/login') for (const listener of signedOutListeners) listener(failure);
+    if (failure.signedOut && !options.quiet && path !== '/api/auth/login')
+      for (const listener of signedOutListeners) listener(failure);
     throw failure;
   }
   return parsed as T;
 }
 
-export const get = <T>(path: string) => api<T>('GET', path);
+export const get = <T>(path: string, options?: RequestOptions) => api<T>('GET', path, undefined, options);
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 
 /** Query string from defined, non-empty values. */

@@ -6,13 +6,16 @@
  * — events the page already reflects are recognised and skipped by the store.
  */
 import type { SignalView, StoredEvent } from '../../shared/events.js';
+import { LIMITS } from '../../shared/limits.js';
 import { get, query, setCsrfToken } from '../api/client.js';
 import type { Me, SignalPage, Unread } from '../api/types.js';
 import { Connection } from '../realtime/connection.js';
 import { CACHE_MAX, clearCache, loadCache, saveCache } from './cache.js';
 import { SignalStore } from './signal-store.js';
 
+/** The first screen wants a small, fast answer; scrolling back wants few, large ones. */
 export const PAGE_SIZE = 100;
+const HISTORY_PAGE_SIZE = LIMITS.pageSizeMax;
 /** Further behind than this, a fresh first page is cheaper than replaying every event. */
 const MAX_REPLAY = 2000;
 const SAVE_DELAY_MS = 250;
@@ -36,6 +39,7 @@ export class Feed {
   private unreadListeners = new Set<() => void>();
   private reading = false;
   private loadingPage: Promise<void> | null = null;
+  private stopped = false;
   listeners: FeedListeners = {};
 
   constructor(
@@ -57,18 +61,31 @@ export class Feed {
     });
   }
 
-  /** Shows the cache (if it is this user's), then reconciles with the server and goes live. */
-  async start(offline: boolean): Promise<void> {
-    const cached = await loadCache();
-    if (cached && cached.me.user.id === this.me.user.id) this.store.reset(cached);
+  /**
+   * Shows the cache (if it is this user's), then reconciles with the server and goes live.
+   * `meIsFresh` says the `/api/me` this feed was made with was just read from the server,
+   * so its head seq can order the first page without asking again.
+   */
+  async start(offline: boolean, meIsFresh: boolean): Promise<void> {
+    // The cache and the first page travel at the same time; the cache usually wins the race.
+    const cachedLoad = loadCache();
+    const firstPage = offline || !meIsFresh ? null : this.fetchFirstPage();
+    firstPage?.catch(() => undefined);
+    const cached = await cachedLoad;
+    const usableCache = cached && cached.me.user.id === this.me.user.id ? cached : null;
+    if (this.stopped) return;
+    if (usableCache) this.store.reset(usableCache);
     else if (cached) await clearCache();
     if (!offline) {
       try {
-        await this.reconcile(cached?.me.user.id === this.me.user.id ? cached.lastSeq : null);
+        const me = meIsFresh ? null : await this.fetchMe();
+        const page = (await firstPage) ?? (await this.fetchFirstPage());
+        this.reconcile(me ?? this.me, page, usableCache?.lastSeq ?? null);
       } catch {
         // Unreachable now: the connection's retries will catch up when the server is back.
       }
     }
+    if (this.stopped) return;
     this.connection.start();
     this.unreadTimer = setInterval(() => void this.refreshUnread(), UNREAD_POLL_MS);
     document.addEventListener('visibilitychange', this.onVisibility);
@@ -76,6 +93,7 @@ export class Feed {
   }
 
   stop(): void {
+    this.stopped = true;
     this.connection.stop();
     if (this.unreadTimer) clearInterval(this.unreadTimer);
     if (this.saveTimer) clearTimeout(this.saveTimer);
@@ -89,11 +107,22 @@ export class Feed {
     await clearCache();
   }
 
-  private async reconcile(cachedLastSeq: number | null): Promise<void> {
-    const me = await get<Me>('/api/me');
-    setCsrfToken(me.csrfToken);
-    this.me = { ...this.me, ...me };
-    const page = await get<SignalPage>(`/api/signals${query({ limit: PAGE_SIZE })}`);
+  private async fetchMe(): Promise<Omit<Me, 'csrfToken'>> {
+    const { csrfToken, ...me } = await get<Me>('/api/me');
+    setCsrfToken(csrfToken);
+    this.me = me;
+    return me;
+  }
+
+  private fetchFirstPage(): Promise<SignalPage> {
+    return get<SignalPage>(`/api/signals${query({ limit: PAGE_SIZE })}`);
+  }
+
+  /**
+   * Keeps the cache when the server's newest page agrees with it (the socket replays what
+   * is missing), otherwise starts again from that page. `me.headSeq` was read before `page`.
+   */
+  private reconcile(me: Omit<Me, 'csrfToken'>, page: SignalPage, cachedLastSeq: number | null): void {
     const usable =
       cachedLastSeq !== null &&
       cachedLastSeq <= me.headSeq &&
@@ -101,12 +130,11 @@ export class Feed {
       this.agrees(page.items, cachedLastSeq);
     if (usable) {
       this.store.addPage(page.items, this.store.getSnapshot().cursor);
-      for (const view of page.items) this.dirty.set(view.id, view);
     } else {
       this.store.reset({ views: page.items, lastSeq: me.headSeq, cursor: page.nextCursor });
       this.replaceCache = true;
-      for (const view of page.items) this.dirty.set(view.id, view);
     }
+    for (const view of page.items) this.dirty.set(view.id, view);
     this.scheduleSave();
   }
 
@@ -132,7 +160,8 @@ export class Feed {
   /** Starts from the server's newest page again, dropping the cache. */
   async rebuild(): Promise<void> {
     try {
-      await this.reconcile(null);
+      const me = await this.fetchMe();
+      this.reconcile(me, await this.fetchFirstPage(), null);
     } catch {
       // Retried by the next reconnect.
     }
@@ -142,7 +171,7 @@ export class Feed {
   loadMore(): Promise<void> {
     const { cursor } = this.store.getSnapshot();
     if (cursor === null) return Promise.resolve();
-    this.loadingPage ??= get<SignalPage>(`/api/signals${query({ before: cursor, limit: PAGE_SIZE })}`)
+    this.loadingPage ??= get<SignalPage>(`/api/signals${query({ before: cursor, limit: HISTORY_PAGE_SIZE })}`)
       .then((page) => {
         this.store.addPage(page.items, page.nextCursor);
         for (const view of page.items) this.dirty.set(view.id, view);

@@ -65,6 +65,7 @@ export function SessionProvider(props: { children: ReactNode }) {
 
   const begin = useCallback(
     (me: Me, offline: boolean) => {
+      // `me` is fresh from the server unless we start offline from the cached copy.
       endFeed();
       setCsrfToken(me.csrfToken);
       const feed = new Feed(me, async () => {
@@ -77,7 +78,7 @@ export function SessionProvider(props: { children: ReactNode }) {
       });
       feedRef.current = feed;
       setState({ kind: 'signed-in', me, feed });
-      void feed.start(offline);
+      void feed.start(offline, !offline);
     },
     [endFeed],
   );
@@ -89,20 +90,23 @@ export function SessionProvider(props: { children: ReactNode }) {
       setState({ kind: 'signed-out', notice: noticeFor(error) });
     });
     void (async () => {
-      try {
-        const setup = await get<{ needed: boolean }>('/api/setup');
-        if (setup.needed) return setState({ kind: 'setup' });
-        begin(await get<Me>('/api/me'), false);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        if (error.status === 0) {
-          const cached = await loadCache();
-          if (cached) return begin({ ...cached.me, csrfToken: null }, true);
-          return setState({ kind: 'signed-out', notice: { tone: 'error', text: error.message } });
-        }
-        // The 401 listener has already moved to signed-out with the right notice.
-        if (!error.signedOut) setState({ kind: 'signed-out', notice: { tone: 'error', text: error.message } });
+      // One round trip: who am I, and (in case nobody is) does the first admin still need creating.
+      const [me, setup] = await Promise.allSettled([
+        get<Me>('/api/me', { quiet: true }),
+        get<{ needed: boolean }>('/api/setup', { quiet: true }),
+      ]);
+      if (me.status === 'fulfilled') return begin(me.value, false);
+      const error = me.reason as unknown;
+      if (!(error instanceof ApiError)) throw error;
+      if (setup.status === 'fulfilled' && setup.value.needed) return setState({ kind: 'setup' });
+      if (error.status === 0) {
+        const cached = await loadCache();
+        if (cached) return begin({ ...cached.me, csrfToken: null }, true);
       }
+      setState({
+        kind: 'signed-out',
+        notice: error.status === 0 ? { tone: 'error', text: error.message } : noticeFor(error),
+      });
     })();
     return () => {
       unsubscribe();

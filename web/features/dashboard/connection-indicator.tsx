@@ -1,4 +1,5 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { RefreshIcon } from '../../components/icons.js';
 import type { Connection, ConnectionState } from '../../realtime/connection.js';
 
 function describe(state: ConnectionState, now: number): { label: string; detail: string | null } {
@@ -40,6 +41,7 @@ export function ConnectionIndicator(props: { connection: Connection }) {
       </span>
       {canRetry ? (
         <button type="button" className="button button--small" onClick={() => props.connection.reconnectNow()}>
+          <RefreshIcon />
           Reconnect now
         </button>
       ) : null}

@@ -1,5 +1,6 @@
 /** The subscriber's live feed: newest first, filters, history by scrolling, alerts on request. */
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { BellIcon, MonitorIcon } from '../../components/icons.js';
 import { useSignedIn } from '../../state/session.js';
 import { useAlerts } from './alerts.js';
 import { ConnectionIndicator } from './connection-indicator.js';
@@ -61,7 +62,8 @@ export function DashboardPage() {
               aria-pressed={alerts.sound}
               onClick={alerts.toggleSound}
             >
-              {alerts.sound ? '🔔 Sound on' : '🔕 Sound off'}
+              <BellIcon off={!alerts.sound} />
+              Sound
             </button>
             <button
               type="button"
@@ -71,7 +73,8 @@ export function DashboardPage() {
               disabled={alerts.desktopBlocked}
               title={alerts.desktopBlocked ? 'Notifications are blocked in this browser' : undefined}
             >
-              {alerts.desktop ? 'Desktop alerts on' : 'Desktop alerts off'}
+              <MonitorIcon />
+              Desktop alerts
             </button>
           </div>
         </div>
