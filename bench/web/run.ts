@@ -9,7 +9,7 @@
  *   node --import tsx bench/web/run.ts [--signals 100000] [--runs 5]
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
@@ -136,7 +136,9 @@ async function main(): Promise<void> {
       `${TOTAL.toLocaleString('en')} signals in the log (4 channels, admin view: all of them), ` +
         `real server on SQLite, Debian chromium (${CHROMIUM}, headless) at ${SCREEN.width}×${SCREEN.height}, ` +
         `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-        `${new Date().toISOString().slice(0, 10)}.`,
+        `${new Date().toISOString().slice(0, 10)}; load average at the end ${loadavg()
+          .map((n) => n.toFixed(1))
+          .join(' / ')} (the machine is shared: frame times suffer first when it is busy).`,
       '',
       'Reproduce: `npm run build && node --import tsx bench/web/run.ts` (`--signals N --runs N`).',
       '',

@@ -158,6 +158,32 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.locator('[data-symbol="SOLUSDT"]').waitFor();
     assert.deepEqual(await feedSymbols(sub), ['SOLUSDT', 'ETHUSDT']);
 
+    // The cache is only a copy: when it disagrees with the server, the server wins.
+    await sub.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('signal-desk');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const tx = open.result.transaction('signals', 'readwrite');
+            const signals = tx.objectStore('signals');
+            const all = signals.getAll();
+            all.onsuccess = () => {
+              for (const view of all.result) {
+                if (view.symbol === 'SOLUSDT') signals.put({ ...view, status: 'sl_hit' });
+                if (view.symbol === 'ETHUSDT') signals.put({ ...view, id: 'forged-id', symbol: 'GHOST' });
+              }
+            };
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await sub.reload();
+    await waitLive(sub);
+    await sub.locator('[data-symbol="SOLUSDT"][data-status="open"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['SOLUSDT', 'ETHUSDT']);
+
     await sub.getByRole('button', { name: 'Log out' }).click();
     await sub.getByText('You are signed out.').waitFor();
     const cached = await sub.evaluate(
@@ -301,5 +327,23 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.setViewportSize(DESKTOP);
     await sub.emulateMedia({ colorScheme: 'dark' });
     await sub.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop-dark.png') });
+  });
+
+  it('filters and search narrow the feed; a revoked channel leaves it at once', async () => {
+    await sub.emulateMedia({ colorScheme: 'light' });
+    await sub.getByRole('searchbox').fill('bbb');
+    await sub.locator('[data-testid="feed"][data-count="1"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['BBB2']);
+    await sub.getByRole('searchbox').fill('');
+    await sub.getByLabel('Status').selectOption('sl_hit');
+    await sub.locator('[data-testid="feed"][data-count="1"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['DDD4']);
+    await sub.getByRole('button', { name: 'Clear' }).click();
+    await sub.locator('[data-symbol="ETHUSDT"]').waitFor();
+
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await admin.getByRole('button', { name: `Revoke #vip from ${SUB_EMAIL}` }).click();
+    await sub.getByText('No signals yet').waitFor();
+    assert.deepEqual(await feedSymbols(sub), []);
   });
 });
