@@ -329,8 +329,39 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop-dark.png') });
   });
 
-  it('filters and search narrow the feed; a revoked channel leaves it at once', async () => {
+  it('the unread count follows the user from one device to another', async () => {
     await sub.emulateMedia({ colorScheme: 'light' });
+    const secondDevice = await browser.newContext({ viewport: PHONE });
+    const phone = await secondDevice.newPage();
+    await signIn(phone, server.url, SUB_EMAIL);
+    await phone.locator('[data-symbol="SECRET"]').click();
+    await phone.getByTestId('timeline').waitFor();
+    await sub.locator('[data-symbol="SECRET"]').click();
+    await sub.getByTestId('timeline').waitFor();
+
+    // Neither device shows the feed: new signals count as unread on both.
+    await publish(adminApi, 'vip', { symbol: 'UNREAD1' });
+    await publish(adminApi, 'vip', { symbol: 'UNREAD2' });
+    await phone.getByTestId('unread').getByText('2').waitFor();
+    await sub.getByTestId('unread').getByText('2').waitFor();
+
+    // Read on one device (the desktop opens the feed) …
+    await sub.getByRole('link', { name: /^Signals/ }).click();
+    await sub.locator('[data-symbol="UNREAD2"]').waitFor();
+    await sub.getByTestId('unread').waitFor({ state: 'detached' });
+    // … and the other device learns it from the server when it looks again.
+    await phone.waitForFunction(
+      () => {
+        document.dispatchEvent(new Event('visibilitychange'));
+        return document.querySelector('[data-testid="unread"]') === null;
+      },
+      undefined,
+      { polling: 500, timeout: 10_000 },
+    );
+    await secondDevice.close();
+  });
+
+  it('filters and search narrow the feed; a revoked channel leaves it at once', async () => {
     await sub.getByRole('searchbox').fill('bbb');
     await sub.locator('[data-testid="feed"][data-count="1"]').waitFor();
     assert.deepEqual(await feedSymbols(sub), ['BBB2']);
