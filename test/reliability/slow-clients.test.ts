@@ -1,0 +1,242 @@
+/**
+ * Slow and greedy clients against a real server process:
+ * - clients that stop reading while 5,000 large signals go out are disconnected once their
+ *   backlog passes the budget, the server's memory stays bounded, a well-behaved subscriber
+ *   gets every event in order, and each slow client resumes from its lastSeq with no gap;
+ * - a client opening connections in a loop hits a clear per-user limit and frees its slots;
+ * - a client flooding events is disconnected while others keep receiving.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { LIMITS } from '../../shared/limits.js';
+import { tempDir } from '../helpers/databases.js';
+import { ServerProcess } from '../helpers/process.js';
+import { connect, type Account, type Subscriber } from '../helpers/server.js';
+import { createChannels, createSubscriber, report, scaled, setupAdmin, signalBody, sleep } from './support.js';
+
+const SIGNALS = scaled(5000);
+const SLOW_CLIENTS = 20;
+const NOTES = 'n'.repeat(LIMITS.notesMaxChars);
+
+const dir = tempDir('signal-desk-slow-');
+const server = new ServerProcess({ env: { DATABASE_URL: `sqlite:${join(dir.path, 'slow.db')}`, PORT: '0' } });
+let admin: Account;
+let reader: Account;
+let slowUser: Account;
+let greedy: Account;
+const figures: Record<string, number> = {};
+
+function rssBytes(): number {
+  const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** A raw Engine.IO/Socket.IO client whose reading can be switched off at the TCP level. */
+class RawClient {
+  readonly seqs: number[] = [];
+  live = false;
+  closed = false;
+  private readonly ws: WebSocket;
+
+  constructor(token: string, lastSeq: number) {
+    this.ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+    this.ws.on('error', () => {});
+    this.ws.on('close', () => (this.closed = true));
+    this.ws.on('message', (data) => {
+      const text = data.toString();
+      if (text === '2') this.ws.send('3');
+      else if (text.startsWith('0')) this.ws.send(`40${JSON.stringify({ token, lastSeq })}`);
+      else if (text.startsWith('42["live"')) this.live = true;
+      else if (text.startsWith('42["new_signal"') || text.startsWith('42["signal_update"')) {
+        const seq = /"seq":(\d+)/.exec(text)?.[1];
+        if (seq) this.seqs.push(Number(seq));
+      }
+    });
+  }
+
+  async waitLive(): Promise<void> {
+    for (let i = 0; i < 500 && !this.live; i++) await sleep(10);
+    assert.ok(this.live, 'raw client never went live');
+  }
+
+  /** Stops reading from the socket: the kernel buffers fill, then the server's queue grows. */
+  stopReading(): void {
+    this.ws.pause();
+  }
+
+  /** Reads whatever arrived before the server cut the connection, until it is closed. */
+  async drain(timeoutMs = 15_000): Promise<void> {
+    this.ws.resume();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await sleep(20);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+before(async () => {
+  await server.start();
+  admin = await setupAdmin(server.url);
+  await createChannels(admin, ['fx', 'other']);
+  reader = await createSubscriber(server.url, admin, 'reader@example.test', ['fx']);
+  slowUser = await createSubscriber(server.url, admin, 'slow@example.test', ['fx']);
+  greedy = await createSubscriber(server.url, admin, 'greedy@example.test', ['fx']);
+});
+
+after(async () => {
+  report('slow-and-greedy-clients', figures);
+  await server.stop();
+  dir.remove();
+});
+
+describe('slow and greedy clients', () => {
+  test(`${SLOW_CLIENTS} clients that never read while ${SIGNALS} large signals go out`, async () => {
+    const fast = connect(server, { token: reader.token, lastSeq: 0 });
+    await fast.waitLive();
+    const slow = Array.from({ length: SLOW_CLIENTS }, () => new RawClient(slowUser.token, 0));
+    await Promise.all(slow.map((c) => c.waitLive()));
+    for (const client of slow) client.stopReading();
+    const baseline = rssBytes();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes())), 50);
+
+    const published: number[] = [];
+    let next = 0;
+    const publisher = async () => {
+      while (next < SIGNALS) {
+        next++;
+        const res = await admin.api.post('/api/signals', {
+          ...signalBody('fx'),
+          notes: NOTES,
+          source: 's'.repeat(100),
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        published.push(res.body.seq as number);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, publisher));
+    published.sort((a, b) => a - b);
+    await fast.waitFor((e) => e.length >= SIGNALS, 60_000);
+    clearInterval(sampler);
+
+    // The reading subscriber was unaffected: everything, in order, once.
+    assert.deepEqual(
+      fast.events.map((e) => e.seq),
+      published,
+    );
+    fast.close();
+
+    const cut = server.logs.filter((l) => l.includes('client stopped reading; disconnecting')).length;
+    assert.ok(cut >= SLOW_CLIENTS, `only ${cut} of ${SLOW_CLIENTS} slow clients were disconnected`);
+    const growth = peak - baseline;
+    const unbounded = SLOW_CLIENTS * SIGNALS * (NOTES.length + 400);
+    // Each slow socket may hold its budget (1 MiB) plus what was in flight; holding the
+    // stream for every slow client would need `unbounded` bytes.
+    assert.ok(
+      growth < Math.min(unbounded / 2, 100 * 2 ** 20),
+      `server RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB; holding everything would take ${(unbounded / 2 ** 20).toFixed(0)} MiB`,
+    );
+
+    // Each slow client resumes from what it actually got, and ends with the whole stream.
+    let resumed = 0;
+    for (const client of slow) {
+      await client.drain();
+      assert.ok(client.closed, 'a slow client was left connected');
+      const got = client.seqs;
+      assert.deepEqual(got, published.slice(0, got.length), 'what a slow client got is a gap-free prefix');
+      const again = connect(server, { token: slowUser.token, lastSeq: got.at(-1) ?? 0 });
+      await again.waitLive();
+      again.close();
+      assert.deepEqual([...got, ...again.events.map((e) => e.seq)], published, 'resume without gap or duplicate');
+      resumed++;
+    }
+    Object.assign(figures, {
+      signals: published.length,
+      slowClients: SLOW_CLIENTS,
+      slowDisconnects: cut,
+      resumedWithoutGap: resumed,
+      rssGrowthMiB: Number((growth / 2 ** 20).toFixed(1)),
+      unboundedWouldBeMiB: Math.round(unbounded / 2 ** 20),
+      fastSubscriberEvents: fast.events.length,
+    });
+  });
+
+  test('a client opening connections in a loop meets a clear per-user limit and frees its slots', async () => {
+    const watcher = connect(server, { token: reader.token });
+    await watcher.waitLive();
+    const held: Subscriber[] = [];
+    let refused = 0;
+    let refusal = '';
+    for (let i = 0; i < LIMITS.socketsPerUserMax + 20; i++) {
+      const sub = connect(server, { token: greedy.token });
+      try {
+        await sub.waitLive();
+        held.push(sub);
+      } catch (error) {
+        refused++;
+        refusal = String((error as { data?: { code?: string } }).data?.code ?? (error as Error).message);
+        sub.close();
+      }
+    }
+    assert.equal(held.length, LIMITS.socketsPerUserMax, 'exactly the limit was accepted');
+    assert.equal(refused, 20);
+    assert.equal(refusal, 'too_many_connections');
+    // Others are unaffected while the greedy user holds its maximum.
+    const signal = await admin.api.post('/api/signals', signalBody('fx'));
+    await watcher.waitFor((e) => e.some((x) => x.seq === signal.body.seq));
+    for (const sub of held) sub.close();
+    // Closed sockets free their slots.
+    let freed = false;
+    for (let i = 0; i < 100 && !freed; i++) {
+      const sub = connect(server, { token: greedy.token });
+      try {
+        await sub.waitLive();
+        freed = true;
+      } catch {
+        await sleep(50);
+      }
+      sub.close();
+    }
+    assert.ok(freed, 'slots were not freed after the sockets closed');
+
+    // Opening and closing in a tight loop, and unauthenticated attempts, leave the server serving.
+    const churn = scaled(300);
+    for (let i = 0; i < churn; i++) {
+      const sub = connect(server, i % 3 === 0 ? {} : { token: greedy.token });
+      await new Promise<void>((resolve) => {
+        sub.socket.once('connect', () => resolve());
+        sub.socket.once('connect_error', () => resolve());
+      });
+      sub.close();
+    }
+    const after = await admin.api.post('/api/signals', signalBody('fx'));
+    await watcher.waitFor((e) => e.some((x) => x.seq === after.body.seq));
+    watcher.close();
+    Object.assign(figures, {
+      connectionLimit: LIMITS.socketsPerUserMax,
+      refusedOverLimit: refused,
+      churnConnections: churn,
+    });
+  });
+
+  test('a client flooding events is disconnected; a well-behaved one keeps receiving', async () => {
+    const watcher = connect(server, { token: reader.token });
+    await watcher.waitLive();
+    const flooder = connect(server, { token: greedy.token });
+    await flooder.waitLive();
+    const reason = new Promise<string>((resolve) => flooder.socket.once('disconnect', (r) => resolve(r)));
+    for (let i = 0; i < 200; i++) flooder.socket.emit('position', { delivered: i });
+    assert.equal(await reason, 'io server disconnect');
+    const signal = await admin.api.post('/api/signals', signalBody('fx'));
+    await watcher.waitFor((e) => e.some((x) => x.seq === signal.body.seq));
+    assert.ok(watcher.socket.connected);
+    assert.ok(server.logs.some((l) => l.includes('client flooded events; disconnecting')));
+    watcher.close();
+    figures.floodDisconnects = 1;
+  });
+});
