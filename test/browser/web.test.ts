@@ -377,4 +377,15 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.getByText('No signals yet').waitFor();
     assert.deepEqual(await feedSymbols(sub), []);
   });
+
+  it('an expired session ends with a message saying so', async () => {
+    // Time passes: every session of the database reaches its expiry.
+    const store = server.runtime.store as unknown as {
+      raw: { prepare(sql: string): { run(...args: unknown[]): void } };
+    };
+    store.raw.prepare('UPDATE sessions SET expires_at = ?').run(new Date(Date.now() - 1000).toISOString());
+    await sub.reload();
+    await sub.getByText('Your session expired. Sign in again.').waitFor();
+    await sub.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
 });

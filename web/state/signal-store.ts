@@ -31,7 +31,7 @@ export type ApplyResult = 'applied' | 'duplicate' | 'unknown-signal';
 
 export class SignalStore {
   private byId = new Map<string, SignalView>();
-  /** Seqs of the feed's signals, descending; kept sorted by insertion. */
+  /** Ids of the feed's signals, by descending seq; kept sorted on insertion. */
   private feedIds: string[] = [];
   private inFeed = new Set<string>();
   private lastSeq = 0;

@@ -24,7 +24,7 @@ export function AdminPage() {
           <p className="muted">Publish signals and manage their lifecycle.</p>
         </div>
       </header>
-      {me.abilities.publish ? <ComposeForm channels={me.channels} onPublished={() => undefined} /> : null}
+      {me.abilities.publish ? <ComposeForm channels={me.channels} /> : null}
       <section className="card" aria-labelledby="recent-heading">
         <h2 id="recent-heading">Recent signals</h2>
         {recent.length === 0 ? <p className="muted">Nothing published yet.</p> : null}

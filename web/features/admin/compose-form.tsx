@@ -62,7 +62,7 @@ function toInput(draft: Draft, idempotencyKey: string) {
   };
 }
 
-export function ComposeForm(props: { channels: Channel[]; onPublished(signal: SignalView): void }) {
+export function ComposeForm(props: { channels: Channel[] }) {
   const [draft, setDraft] = useState<Draft>(() => blank(props.channels[0]?.slug ?? ''));
   const [key, setKey] = useState(newKey);
   const [touched, setTouched] = useState<Set<string>>(new Set());
@@ -96,7 +96,6 @@ export function ComposeForm(props: { channels: Channel[]; onPublished(signal: Si
     setBusy(true);
     try {
       const signal = await post<SignalView>('/api/signals', parsed.data);
-      props.onPublished(signal);
       setStatus({ tone: 'success', text: `Published ${signal.side} ${signal.symbol} (#${signal.seq}).` });
       setDraft(blank(channel, draft.market));
       setKey(newKey());

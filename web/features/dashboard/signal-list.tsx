@@ -22,9 +22,11 @@ export function SignalList(props: SignalListProps) {
   const listRef = useRef<HTMLDivElement>(null);
   const [margin, setMargin] = useState(0);
   const [now, setNow] = useState(() => Date.now());
+  // The list starts below the header and filters, whose height can change (a notice, wrapping).
   useLayoutEffect(() => {
-    setMargin(listRef.current?.offsetTop ?? 0);
-  }, []);
+    const top = listRef.current?.offsetTop ?? 0;
+    if (top !== margin) setMargin(top);
+  });
 
   const virtualizer = useWindowVirtualizer({
     count: props.items.length,

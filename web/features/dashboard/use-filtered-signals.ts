@@ -66,9 +66,10 @@ export function useFilteredSignals(store: SignalStore, snapshot: FeedSnapshot, f
       if (view.seq <= baseline) break;
       if (matches(view, filters) && !ids.includes(view.id)) fresh.push(view);
     }
+    // The server decided the search match; the other filters are re-checked as states change.
     const fetched = ids
       .map((id) => snapshot.byId.get(id))
-      .filter((view): view is SignalView => view !== undefined && matches({ ...view }, { ...filters, q: '' }));
+      .filter((view): view is SignalView => view !== undefined && matches(view, { ...filters, q: '' }));
     return [...fresh, ...fetched];
   }, [active, snapshot, ids, baseline, key]);
 
