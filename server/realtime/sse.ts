@@ -116,6 +116,28 @@ export class SseGateway implements LiveSink {
           conn.res.end();
         }
       }
+    } else if (message.kind === 'resync') {
+      void this.resync();
+    }
+  }
+
+  /** Access may have changed with no message for it (the CLI on SQLite, a lost notification): re-read it. */
+  private async resync(): Promise<void> {
+    for (const conn of [...this.streams]) {
+      try {
+        const user = await this.runtime.store.getUser(conn.actor.user.id);
+        if (!user || user.disabledAt) {
+          conn.closed = true;
+          this.live.delete(conn);
+          conn.res.end();
+          continue;
+        }
+        const channels = new Set(await this.runtime.store.channelsOf(user.id));
+        for (const channel of [...conn.channels]) if (!channels.has(channel)) conn.channels.delete(channel);
+        for (const channel of channels) conn.channels.add(channel);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'sse: resync failed; will retry on the next one');
+      }
     }
   }
 

@@ -26,10 +26,28 @@ export async function cli(args: string[], env: Record<string, string> = {}): Pro
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** Runs several independent invocations, a few at a time, in order of `runs`. */
+export async function cliMany(
+  runs: ReadonlyArray<{ args: string[]; env?: Record<string, string> }>,
+  concurrency = 3,
+): Promise<CliResult[]> {
+  const results: CliResult[] = new Array<CliResult>(runs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < runs.length) {
+      const index = next++;
+      const run = runs[index]!;
+      results[index] = await cli(run.args, run.env);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, runs.length) }, worker));
+  return results;
 }
 
 /** Fails with the CLI's own output when it did not exit 0. */

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { StoredEvent } from '../../shared/events.js';
 import { sqliteDatabase, tempDir, type TestDatabase } from '../helpers/databases.js';
 import { buildAdmin, buildChannel, publish, startServer } from '../helpers/server.js';
-import { cli, cliOk } from './cli.js';
+import { cli, cliMany, cliOk } from './cli.js';
 
 const readNdjson = (file: string) =>
   readFileSync(file, 'utf8')
@@ -165,7 +165,7 @@ describe('signal-desk export, verify and import', () => {
       { args: ['export', '--out', join(dir.path, 'no', 'such', 'dir', 'x.ndjson')], message: /cannot write/ },
       { args: ['verify'], env: { DATABASE_URL: `sqlite:${file('absent.db')}` }, message: /no database at/ },
     ];
-    const results = await Promise.all(cases.map((c) => cli(c.args, c.env ?? env)));
+    const results = await cliMany(cases.map((c) => ({ args: c.args, env: c.env ?? env })));
     cases.forEach((c, i) => {
       const result = results[i]!;
       assert.equal(result.code, 1, `${c.args.join(' ')}: ${result.stderr}`);
