@@ -40,7 +40,10 @@ export async function verifyFile(
   let lastSeq = options.start?.seq ?? 0;
   for await (const { line, event } of readEventFile(file, format)) {
     const problem = verifier.check(event);
-    if (problem) return { ok: false, count: verifier.count, problem, line };
+    if (problem) {
+      options.progress?.update(verifier.count);
+      return { ok: false, count: verifier.count, problem, line };
+    }
     options.onEvent?.(event);
     lastSeq = event.seq;
     if (verifier.count % 1000 === 0) options.progress?.update(verifier.count);

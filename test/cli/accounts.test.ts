@@ -93,6 +93,12 @@ describe('signal-desk account commands', () => {
       /revoked silver/,
     );
     await cliOk(['grant', '--email', 'sub@example.test', '--channel', 'silver'], env);
+    // `--password -` reads it from stdin, out of sight of `ps`.
+    await cliOk(
+      ['user', 'add', '--email', 'stdin@example.test', '--password', '-', '--role', 'subscriber'],
+      env,
+      `${PASSWORD}\n`,
+    );
   });
 
   test('bad input gives a clear message and a non-zero exit', async () => {
@@ -151,6 +157,7 @@ describe('signal-desk account commands', () => {
     try {
       const admin = await loginAt(server.url, 'admin@example.test');
       const sub = await loginAt(server.url, 'sub@example.test');
+      await loginAt(server.url, 'stdin@example.test');
       const client = connect(server, { token: sub.token });
       await client.waitLive();
       const revoked = new Promise<string[]>((resolve) =>

@@ -16,16 +16,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
@@ -51,8 +52,8 @@ export async function cliMany(
 }
 
 /** Fails with the CLI's own output when it did not exit 0. */
-export async function cliOk(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const result = await cli(args, env);
+export async function cliOk(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+  const result = await cli(args, env, input);
   if (result.code !== 0) {
     throw new Error(`signal-desk ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
   }

@@ -16,6 +16,12 @@ function parse<T>(schema: ZodType<T>, input: unknown, flags: Record<string, stri
   throw new CliError(`invalid input:\n${lines.join('\n')}`);
 }
 
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.replace(/\r?\n$/, '');
+}
+
 const list = (value: string) =>
   value
     .split(',')
@@ -28,11 +34,15 @@ export function userCommand(): Command {
     .command('add')
     .description('create a user (the first admin too: there is never a default password)')
     .requiredOption('--email <email>', 'sign-in email')
-    .requiredOption('--password <password>', 'password (at least the API minimum length)')
+    .requiredOption(
+      '--password <password>',
+      'password (10+ characters); `-` reads it from stdin, keeping it out of `ps`',
+    )
     .addOption(new Option('--role <role>', 'role').choices(ROLES).makeOptionMandatory())
     .option('--name <name>', 'display name')
     .option('--channels <slugs>', 'comma-separated channels to grant', list)
     .action(async (options: { email: string; password: string; role: string; name?: string; channels?: string[] }) => {
+      if (options.password === '-') options.password = await readStdin();
       const input = parse(userInputSchema, options, {
         email: '--email',
         password: '--password',

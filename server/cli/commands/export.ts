@@ -34,6 +34,11 @@ export function exportCommand(): Command {
           // Written beside the target and renamed at the end: a failed export leaves no half file.
           const partial = options.out ? `${options.out}.partial-${process.pid}` : null;
           const out: Writable = partial ? createWriteStream(partial, { flags: 'wx' }) : process.stdout;
+          // A reader that stops early (`| head`) is not an error worth a stack trace.
+          if (!partial)
+            process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+              if (error.code === 'EPIPE') process.exit(0);
+            });
           const progress = startProgress('export', upTo, 'seq');
           let count = 0;
           try {
