@@ -1,5 +1,5 @@
 /** The shell: first-run setup, sign-in, or the signed-in layout with its navigation. */
-import { useEffect, useSyncExternalStore } from 'react';
+import { Suspense, useEffect, useSyncExternalStore } from 'react';
 import { LoginPage } from './features/auth/login-page.js';
 import { SetupPage } from './features/auth/setup-page.js';
 import { Link, matchPath, navigate, usePath } from './router.js';
@@ -100,7 +100,16 @@ function SignedIn(props: { path: string }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {page ?? (
+        <Suspense
+          fallback={
+            <div className="page muted" aria-busy="true">
+              Loading…
+            </div>
+          }
+        >
+          {page}
+        </Suspense>
+        {page ? null : (
           <div className="page">
             <h1>Not found</h1>
             <p>

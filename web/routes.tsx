@@ -3,14 +3,16 @@
  * `nav` puts it in the top bar; `requires` names the ability (from `/api/me`) it needs,
  * so the UI never decides roles by itself.
  */
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode } from 'react';
 import type { Abilities } from './api/types.js';
-import { AdminPage } from './features/admin/admin-page.js';
-import { ChannelsPage } from './features/admin/channels-page.js';
-import { UsersPage } from './features/admin/users-page.js';
 import { DashboardPage } from './features/dashboard/dashboard-page.js';
-import { SignalPage } from './features/signal/signal-page.js';
-import { StatsPage } from './features/stats/stats-page.js';
+
+// Only the feed is in the first download; every other page loads when first opened.
+const SignalPage = lazy(() => import('./features/signal/signal-page.js').then((m) => ({ default: m.SignalPage })));
+const StatsPage = lazy(() => import('./features/stats/stats-page.js').then((m) => ({ default: m.StatsPage })));
+const AdminPage = lazy(() => import('./features/admin/admin-page.js').then((m) => ({ default: m.AdminPage })));
+const ChannelsPage = lazy(() => import('./features/admin/channels-page.js').then((m) => ({ default: m.ChannelsPage })));
+const UsersPage = lazy(() => import('./features/admin/users-page.js').then((m) => ({ default: m.UsersPage })));
 
 export interface RouteDef {
   path: string;

@@ -33,6 +33,12 @@ async function signIn(page: Page, url: string, email: string): Promise<void> {
   await page.getByRole('heading', { name: 'Signals' }).waitFor();
 }
 
+/** Follows a navigation link and waits for the page (pages other than the feed load on demand). */
+async function open(page: Page, link: string, heading: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+  await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+}
+
 async function waitLive(page: Page): Promise<void> {
   await page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 15_000 });
 }
@@ -74,7 +80,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await admin.getByRole('heading', { name: 'Signals' }).waitFor();
     adminApi = await login(server, ADMIN_EMAIL);
 
-    await admin.getByRole('link', { name: 'Channels' }).click();
+    await open(admin, 'Channels', 'Channels');
     for (const [slug, name] of [
       ['vip', 'VIP Crypto'],
       ['forex-desk', 'Forex Desk'],
@@ -85,7 +91,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
       await admin.getByText(`Channel #${slug} created.`).waitFor();
     }
 
-    await admin.getByRole('link', { name: 'Users' }).click();
+    await open(admin, 'Users', 'Users');
     for (const [email, channel] of [
       [SUB_EMAIL, 'VIP Crypto'],
       [OUTSIDER_EMAIL, 'Forex Desk'],
@@ -105,7 +111,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
   });
 
   it('the compose form shows each validation error next to its field and publishes nothing', async () => {
-    await admin.getByRole('link', { name: 'Publish' }).click();
+    await open(admin, 'Publish', 'Admin console');
     await admin.getByLabel('Channel').selectOption('vip');
     await admin.getByLabel('Symbol').fill('ETHUSDT');
     await admin.getByLabel('Entry', { exact: true }).fill('100');
@@ -261,7 +267,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     assert.deepEqual(viaApi.items, []);
 
     // Disabled by an admin: the open session ends with a message saying why.
-    await admin.getByRole('link', { name: 'Users' }).click();
+    await open(admin, 'Users', 'Users');
     await admin
       .locator(`[data-testid="user-item"][data-email="${OUTSIDER_EMAIL}"]`)
       .getByRole('button', { name: 'Disable' })
@@ -276,7 +282,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
   });
 
   it('admin console: lifecycle buttons and receipts; screenshots at desktop and phone width', async () => {
-    await admin.getByRole('link', { name: 'Publish' }).click();
+    await open(admin, 'Publish', 'Admin console');
     const item = admin.locator('[data-testid="manage-item"][data-symbol="CCC3"]');
     await item.getByRole('button', { name: 'Breakeven' }).click();
     await item.getByRole('button', { name: 'Note' }).click();
@@ -372,7 +378,7 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await sub.getByRole('button', { name: 'Clear' }).click();
     await sub.locator('[data-symbol="ETHUSDT"]').waitFor();
 
-    await admin.getByRole('link', { name: 'Users' }).click();
+    await open(admin, 'Users', 'Users');
     await admin.getByRole('button', { name: `Revoke #vip from ${SUB_EMAIL}` }).click();
     await sub.getByText('No signals yet').waitFor();
     assert.deepEqual(await feedSymbols(sub), []);
