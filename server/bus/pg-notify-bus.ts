@@ -46,7 +46,9 @@ export class PgNotifyBus implements Bus {
       keepAlive: true,
       application_name: 'signal-desk-bus',
     });
+    // A publish connection dying between checkout and query must not crash the process.
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.ready = this.listen();
     this.heartbeat = setInterval(() => void this.probe(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.heartbeat.unref();

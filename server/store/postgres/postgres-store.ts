@@ -76,10 +76,24 @@ export function postgresPoolConfig(connectionString: string): pg.PoolConfig {
   };
 }
 
-export function openPostgresStore(connectionString: string, options?: PostgresStoreOptions): PostgresStore {
-  const pool = new pg.Pool(postgresPoolConfig(connectionString));
-  // A dropped idle connection (database restarted, connection killed) must not crash the
-  // process: the pool discards it and the next query opens a fresh one.
+/**
+ * A pool that survives the database going away. node-postgres emits `error` on a client
+ * whose connection dies while it has no query running — idle in the pool (the pool's own
+ * `error` event) or checked out between two statements of a transaction (the client's
+ * `error` event, which nothing else listens to): unheard, either would crash the process.
+ * Swallowing them is safe: the statement in flight fails on its own (mapped to 503), and
+ * the pool discards a client that is no longer queryable when it is released.
+ */
+export function resilientPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
   pool.on('error', () => {});
-  return new PostgresStore(pool, options ?? { appendDelayMs: appendDelayFromEnv() });
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+export function openPostgresStore(connectionString: string, options?: PostgresStoreOptions): PostgresStore {
+  return new PostgresStore(
+    resilientPool(postgresPoolConfig(connectionString)),
+    options ?? { appendDelayMs: appendDelayFromEnv() },
+  );
 }

@@ -96,17 +96,38 @@ export const received = (events: readonly StoredEvent[]) => events.map((e) => `$
 export interface Attempt {
   key: string;
   node: string;
+  body: SignalInput;
+  /** 0 when the request itself failed (connection refused or reset). */
   status: number;
   code?: string;
   seq?: number;
   id?: string;
 }
 
+/** Sends `body` to `url` as a publish and records the answer. */
+export async function postSignal(admin: Account, url: string, body: SignalInput): Promise<Attempt> {
+  const key = body.idempotencyKey ?? '';
+  try {
+    const res = await new Api(url, admin.token).post('/api/signals', body);
+    return {
+      key,
+      node: url,
+      body,
+      status: res.status,
+      code: res.body?.error?.code,
+      seq: res.status === 201 ? res.body.seq : undefined,
+      id: res.status === 201 ? res.body.id : undefined,
+    };
+  } catch {
+    return { key, node: url, body, status: 0 };
+  }
+}
+
 /**
  * Publishes through `url` with an idempotency key (also written into `notes`, so the log
- * shows which attempt an event came from). A network failure is status 0.
+ * shows which attempt an event came from). Repeat `attempt.body` to retry it.
  */
-export async function attemptPublish(
+export function attemptPublish(
   admin: Account,
   url: string,
   channel: string,
@@ -114,22 +135,7 @@ export async function attemptPublish(
   overrides: Partial<SignalInput> = {},
 ): Promise<Attempt> {
   const key = `${RUN}-${name}`;
-  try {
-    const res = await new Api(url, admin.token).post(
-      '/api/signals',
-      signalBody(channel, { notes: key, idempotencyKey: key, ...overrides }),
-    );
-    return {
-      key,
-      node: url,
-      status: res.status,
-      code: res.body?.error?.code,
-      seq: res.status === 201 ? res.body.seq : undefined,
-      id: res.status === 201 ? res.body.id : undefined,
-    };
-  } catch {
-    return { key, node: url, status: 0 };
-  }
+  return postSignal(admin, url, signalBody(channel, { notes: key, idempotencyKey: key, ...overrides }));
 }
 
 /**

@@ -1,0 +1,184 @@
+/**
+ * PostgreSQL stops for a few seconds under three nodes while publishers keep trying. The
+ * nodes stay up and say so (`/readyz` 503), every failed publish is answered 503
+ * `unavailable` (never a false 201), every acknowledged one is in the log afterwards, and
+ * the nodes deliver again — subscribers end complete — without a restart.
+ *
+ * This stops the shared local PostgreSQL server (others' suites use it too), so the outage
+ * is kept to about three seconds and the server is started again in a `finally`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { PG_ADMIN_URL, skipWithoutPostgres } from '../helpers/databases.js';
+import {
+  attemptPublish,
+  closeAllSubscribers,
+  createChannels,
+  createSubscriber,
+  entitledPart,
+  FailoverSubscriber,
+  postSignal,
+  readLog,
+  received,
+  sleep,
+  startCluster,
+  type Attempt,
+  type Cluster,
+} from './helpers/cluster.js';
+
+const run = promisify(execFile);
+const PG_CTL = '/usr/bin/pg_ctlcluster';
+
+/** The local cluster's version (Debian layout), when this machine can stop and start it. */
+function localCluster(): string | null {
+  if (!existsSync(PG_CTL) || !existsSync('/etc/postgresql')) return null;
+  const host = new URL(PG_ADMIN_URL).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost') return null;
+  return readdirSync('/etc/postgresql').sort().at(-1) ?? null;
+}
+
+async function skipReason(): Promise<string | false> {
+  const pg = await skipWithoutPostgres();
+  if (pg) return pg;
+  if (localCluster()) return false;
+  if (process.env.CI) throw new Error('the outage suite needs a local Debian PostgreSQL cluster (pg_ctlcluster) in CI');
+  return 'no local pg_ctlcluster to stop PostgreSQL with';
+}
+
+const pgctl = (action: 'stop' | 'start') =>
+  run(PG_CTL, [
+    '--skip-systemctl-redirect',
+    localCluster()!,
+    'main',
+    action,
+    ...(action === 'stop' ? ['-m', 'fast'] : []),
+  ]);
+
+async function readyz(url: string): Promise<number> {
+  try {
+    return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() }, () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster(3);
+    await createChannels(cluster.admin, ['gold', 'silver']);
+  });
+  after(async () => {
+    closeAllSubscribers();
+    await cluster?.close();
+  });
+
+  test('no false acknowledgement, nothing acknowledged lost, delivery resumes without a restart', async () => {
+    const urls = () => cluster.nodes.map((n) => n.url);
+    const subs: Array<{ client: FailoverSubscriber; channels: readonly string[] | 'all' }> = [];
+    for (const [i, node] of cluster.nodes.entries()) {
+      for (const channels of [['gold'], ['silver'], ['gold', 'silver']]) {
+        const account = await createSubscriber(cluster.admin, channels, node.url);
+        subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
+      }
+    }
+    await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
+    const pids = cluster.nodes.map((n) => n.pid);
+
+    let publishing = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      const attempts: Attempt[] = [];
+      for (let i = 0; publishing; i++) {
+        const node = cluster.nodes[(w + i) % 3]!;
+        attempts.push(await attemptPublish(cluster.admin, node.url, i % 2 ? 'gold' : 'silver', `o${w}-${i}`));
+        await sleep(40);
+      }
+      return attempts;
+    });
+
+    await sleep(700);
+    const outage: { readyz: number[]; healthz: number[] } = { readyz: [], healthz: [] };
+    try {
+      await pgctl('stop');
+      const stoppedAt = Date.now();
+      // While the database is away every node is alive but not ready.
+      while (Date.now() - stoppedAt < 3000) {
+        outage.readyz = await Promise.all(urls().map(readyz));
+        if (outage.readyz.every((s) => s === 503)) break;
+        await sleep(100);
+      }
+      outage.healthz = await Promise.all(
+        urls().map(async (u) => {
+          try {
+            return (await fetch(`${u}/healthz`, { signal: AbortSignal.timeout(2000) })).status;
+          } catch {
+            return 0;
+          }
+        }),
+      );
+      await sleep(Math.max(0, 2500 - (Date.now() - stoppedAt)));
+    } finally {
+      await pgctl('start');
+    }
+    for (const node of cluster.nodes) {
+      if (!node.running) {
+        publishing = false;
+        assert.fail(`node ${node.url} died during the outage:\n${node.logs.slice(-60).join('\n')}`);
+      }
+    }
+    assert.deepEqual(outage.readyz, [503, 503, 503], '/readyz during the outage');
+    assert.deepEqual(outage.healthz, [200, 200, 200], '/healthz during the outage');
+
+    try {
+      await Promise.all(cluster.nodes.map((n) => n.waitReady(20_000)));
+    } catch (error) {
+      publishing = false;
+      throw error;
+    }
+    await sleep(1000); // publishes succeed again
+    publishing = false;
+    const attempts = (await Promise.all(writers)).flat();
+
+    assert.deepEqual(
+      cluster.nodes.map((n) => n.pid),
+      pids,
+      'no node restarted',
+    );
+    const failed = attempts.filter((a) => a.status !== 201);
+    assert.ok(failed.length > 0, 'some publishes met the outage');
+    for (const a of failed) assert.deepEqual([a.status, a.code], [503, 'unavailable'], `attempt ${a.key}`);
+    assert.ok(attempts.filter((a) => a.status === 201).length > failed.length / 4, 'publishes succeed around it');
+
+    let log = await readLog(cluster.store);
+    const bySeq = new Map(log.map((e) => [e.seq, e]));
+    for (const a of attempts.filter((x) => x.status === 201)) {
+      assert.equal(bySeq.get(a.seq!)?.id, a.id, `acknowledged ${a.key} is in the log`);
+    }
+
+    // A client told 503 retries with the same key: it gets its signal exactly once.
+    for (const a of failed) {
+      const retry = await postSignal(cluster.admin, a.node, a.body);
+      assert.equal(retry.status, 201, `retry of ${a.key}: ${retry.status} ${retry.code}`);
+    }
+    log = await readLog(cluster.store);
+    const keys = log.map((e) => (e.data as { notes?: string }).notes);
+    assert.equal(new Set(keys).size, keys.length, 'no key twice in the log');
+    assert.deepEqual(new Set(keys), new Set(attempts.map((a) => a.key)), 'every attempt once in the log');
+
+    // Every subscriber, on every node, ends with exactly its part of the log.
+    await Promise.all(
+      subs.map(({ client, channels }) => {
+        const want = entitledPart(log, channels);
+        return client.waitFor(() => client.events.length >= want.length, `${want.length} events`, 20_000);
+      }),
+    );
+    await sleep(300);
+    for (const { client, channels } of subs) {
+      assert.deepEqual(client.problems, []);
+      assert.deepEqual(received(client.events), entitledPart(log, channels));
+    }
+  });
+});
