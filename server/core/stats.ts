@@ -54,6 +54,26 @@ interface Tracked {
   view: SignalView;
   /** The event that ended the position (first terminal status), once there is one. */
   closedBy?: { seq: number; at: string };
+  // Derived once per event rather than on every report.
+  outcome: Outcome;
+  r: number | null;
+  publishedMs: number;
+  month: string;
+  symbolKey: string;
+  sourceKey: string;
+}
+
+function track(view: SignalView, closedBy?: Tracked['closedBy']): Tracked {
+  return {
+    view,
+    closedBy,
+    outcome: outcomeOf(view),
+    r: rMultiple(view),
+    publishedMs: Date.parse(view.createdAt),
+    month: new Date(view.createdAt).toISOString().slice(0, 7),
+    symbolKey: view.symbol.toUpperCase(),
+    sourceKey: view.source ?? '',
+  };
 }
 
 class Accumulator {
@@ -112,18 +132,20 @@ class Breakdown {
 /** Which signals to count; `from` (inclusive) and `to` (exclusive) bound their publish time. */
 export type StatsFilter = StatsQuery;
 
-function matches(view: SignalView, filter: StatsFilter): boolean {
-  if (filter.channel !== undefined && view.channel !== filter.channel) return false;
-  if (filter.market !== undefined && view.market !== filter.market) return false;
-  if (filter.symbol !== undefined && view.symbol.toUpperCase() !== filter.symbol.toUpperCase()) return false;
-  if (filter.source !== undefined && (view.source ?? '').toLowerCase() !== filter.source.toLowerCase()) return false;
-  const at = Date.parse(view.createdAt);
-  if (filter.from !== undefined && at < Date.parse(filter.from)) return false;
-  if (filter.to !== undefined && at >= Date.parse(filter.to)) return false;
-  return true;
+/** `filter` prepared once per report. */
+function matcher(filter: StatsFilter): (tracked: Tracked) => boolean {
+  const symbol = filter.symbol?.toUpperCase();
+  const source = filter.source?.toLowerCase();
+  const from = filter.from === undefined ? -Infinity : Date.parse(filter.from);
+  const to = filter.to === undefined ? Infinity : Date.parse(filter.to);
+  return ({ view, symbolKey, sourceKey, publishedMs }) =>
+    (filter.channel === undefined || view.channel === filter.channel) &&
+    (filter.market === undefined || view.market === filter.market) &&
+    (symbol === undefined || symbolKey === symbol) &&
+    (source === undefined || sourceKey.toLowerCase() === source) &&
+    publishedMs >= from &&
+    publishedMs < to;
 }
-
-const monthOf = (iso: string) => new Date(iso).toISOString().slice(0, 7);
 
 /**
  * Folds events, fed in ascending seq (gaps allowed, e.g. a subscriber's channels only), into
@@ -137,16 +159,15 @@ export class StatsFold {
   add(event: StoredEvent): void {
     this.upToSeq = Math.max(this.upToSeq, event.seq);
     if (event.type === 'signal.created') {
-      this.signals.set(event.signalId, { view: initialView(event as SignalCreatedEvent) });
+      this.signals.set(event.signalId, track(initialView(event as SignalCreatedEvent)));
       return;
     }
     const tracked = this.signals.get(event.signalId);
     if (!tracked) return;
     const before = tracked.view;
-    tracked.view = applyUpdate(before, event);
-    if (!TERMINAL_STATUSES.has(before.status) && TERMINAL_STATUSES.has(tracked.view.status)) {
-      tracked.closedBy = { seq: event.seq, at: event.createdAt };
-    }
+    const after = applyUpdate(before, event);
+    const closes = !TERMINAL_STATUSES.has(before.status) && TERMINAL_STATUSES.has(after.status);
+    this.signals.set(event.signalId, track(after, closes ? { seq: event.seq, at: event.createdAt } : tracked.closedBy));
   }
 
   /** The figures of the signals in `scope` (their channels) that pass `filter`. */
@@ -160,17 +181,18 @@ export class StatsFold {
       month: new Breakdown(),
     };
     const closes: Array<Omit<EquityPoint, 'cumulativeR'>> = [];
-    for (const { view, closedBy } of this.signals.values()) {
-      if (scope !== 'all' && !scope.includes(view.channel)) continue;
-      if (!matches(view, filter)) continue;
-      const outcome = outcomeOf(view);
-      const r = rMultiple(view);
+    const inScope = scope === 'all' ? null : new Set(scope);
+    const matches = matcher(filter);
+    for (const tracked of this.signals.values()) {
+      const { view, closedBy, outcome, r } = tracked;
+      if (inScope && !inScope.has(view.channel)) continue;
+      if (!matches(tracked)) continue;
       totals.add(view, outcome, r);
       by.channel.add(view.channel, view, outcome, r);
       by.market.add(view.market, view, outcome, r);
-      by.symbol.add(view.symbol.toUpperCase(), view, outcome, r);
-      by.source.add(view.source ?? '', view, outcome, r);
-      by.month.add(monthOf(view.createdAt), view, outcome, r);
+      by.symbol.add(tracked.symbolKey, view, outcome, r);
+      by.source.add(tracked.sourceKey, view, outcome, r);
+      by.month.add(tracked.month, view, outcome, r);
       if (r !== null && closedBy) {
         closes.push({
           seq: closedBy.seq,
