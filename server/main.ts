@@ -27,9 +27,9 @@ export async function serve(config: Config, logger: Logger = createLogger(config
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
-      logger.error('shutdown took longer than 10 s; exiting');
+      logger.error('shutdown took longer than 30 s; exiting');
       process.exit(1);
-    }, 10_000);
+    }, 30_000);
     force.unref();
     try {
       await app.close();
