@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { io } from 'socket.io-client';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
 import { connect, PASSWORD, type Account } from '../helpers/server.js';
-import { createChannels, createSubscriber, report, setupAdmin, signalBody } from './support.js';
+import { createChannels, createSubscriber, report, setupAdmin, signalBody, failures, test } from './support.js';
 
 const dir = tempDir('signal-desk-accounts-');
 const file = join(dir.path, 'accounts.db');
@@ -71,7 +71,7 @@ before(async () => {
 });
 
 after(async () => {
-  report('accounts', { checks, secretsGrepped: secrets.size, logLines: server.logs.length, anomalies: 0 });
+  report('accounts', { checks, secretsGrepped: secrets.size, logLines: server.logs.length, anomalies: failures.count });
   await server.stop();
   dir.remove();
 });

@@ -5,7 +5,7 @@
  * Actors without a valid session get 401 (or `connect_error: unauthorized`) on every path.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import { newToken, tokenHash } from '../../server/auth/tokens.js';
 import type { StoredEvent } from '../../shared/events.js';
@@ -20,7 +20,7 @@ import {
   type Account,
   type TestServer,
 } from '../helpers/server.js';
-import { report, sleep } from './support.js';
+import { report, sleep, failures, test } from './support.js';
 
 let server: TestServer;
 let admin: Account;
@@ -154,7 +154,7 @@ before(async () => {
 let offlineResume: { token: string; lastSeq: number };
 
 after(async () => {
-  report('entitlement-matrix', { actors: actors.length, cells, eventsChecked, anomalies: 0 });
+  report('entitlement-matrix', { actors: actors.length, cells, eventsChecked, anomalies: failures.count });
   await server.close();
 });
 

@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { openSqliteStore, type SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
 import { connect, PASSWORD, type Account, type Subscriber } from '../helpers/server.js';
-import { createChannels, createSubscriber, report, scaled, setupAdmin, sleep } from './support.js';
+import { createChannels, createSubscriber, report, scaled, setupAdmin, sleep, failures, test } from './support.js';
 
 const RUNS = scaled(60);
 const dir = tempDir('signal-desk-hostile-');
@@ -200,6 +200,14 @@ before(async () => {
 });
 
 after(async () => {
+  report('hostile-input', {
+    requests,
+    rejected,
+    accepted,
+    frames,
+    serverRestarts: server.starts - 1,
+    anomalies: failures.count,
+  });
   watcher?.close();
   await reader?.close();
   await server.stop();
@@ -389,6 +397,5 @@ describe('hostile input', () => {
       body: JSON.stringify({ email: 'subscriber@example.test', password: PASSWORD }),
     });
     assert.equal(login.status, 200);
-    report('hostile-input', { requests, rejected, accepted, frames, fiveHundreds: 0, crashes: 0, anomalies: 0 });
   });
 });

@@ -5,6 +5,7 @@
  * `RELIABILITY_SCALE=10` (or `SOAK=1`, which means 10) multiplies rounds and volumes for a
  * long soak; the default is sized for `npm test` on a 2-core machine.
  */
+import { test as nodeTest } from 'node:test';
 import { Api, PASSWORD, signalBody, type Account } from '../helpers/server.js';
 
 export const SCALE = Math.max(0.1, Number(process.env.RELIABILITY_SCALE ?? (process.env.SOAK ? 10 : 1)) || 1);
@@ -16,6 +17,21 @@ export const scaled = (n: number): number => Math.max(1, Math.round(n * SCALE));
 export function report(suite: string, figures: Record<string, number | string>): void {
   const parts = Object.entries(figures).map(([k, v]) => `${k}=${v}`);
   console.log(`[reliability] ${suite} (scale ${SCALE}): ${parts.join(' ')}`);
+}
+
+/** Tests of this file that failed: the closing figures count them as anomalies. */
+export const failures = { count: 0 };
+
+/** node:test's `test`, counting failures for the closing figures. */
+export function test(name: string, fn: () => Promise<void>): Promise<void> {
+  return nodeTest(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      failures.count++;
+      throw error;
+    }
+  });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
