@@ -28,7 +28,7 @@ async function tileText(page: Page, id: string): Promise<string> {
 }
 
 async function waitTile(page: Page, id: string, text: string): Promise<void> {
-  await page.getByTestId(`tile-${id}`).locator('strong', { hasText: text }).waitFor({ timeout: 10_000 });
+  await page.getByTestId(`tile-${id}`).locator('strong', { hasText: text }).waitFor({ timeout: 20_000 });
 }
 
 describe('statistics page in chromium', { skip: skip ?? false, timeout: 180_000 }, () => {
@@ -114,7 +114,7 @@ describe('statistics page in chromium', { skip: skip ?? false, timeout: 180_000 
   it('keeps verifying and refreshes the figures as events arrive live', async () => {
     const next = await publish(admin, 'gold', { symbol: 'XAUUSD', entry: 100, stopLoss: 95, takeProfits: [110] });
     await update(next.id, { type: 'sl_hit' });
-    await page.locator('[data-testid="chain-badge"][data-channel="gold"][data-count="6"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="chain-badge"][data-channel="gold"][data-count="6"]').waitFor({ timeout: 20_000 });
     assert.equal(
       await page.locator('[data-testid="chain-badge"][data-channel="gold"]').getAttribute('data-state'),
       'verified',
@@ -144,7 +144,7 @@ describe('statistics page in chromium', { skip: skip ?? false, timeout: 180_000 
     await page.reload();
     await page.getByRole('heading', { name: 'Statistics' }).waitFor();
     const broken = page.locator('[data-testid="chain-badge"][data-channel="gold"][data-state="broken"]');
-    await broken.waitFor({ timeout: 10_000 });
+    await broken.waitFor({ timeout: 20_000 });
     assert.equal(await broken.getAttribute('data-bad-seq'), String(target.seq));
     assert.match((await broken.textContent()) ?? '', /Broken.*first bad event: seq \d+.*altered/);
   });

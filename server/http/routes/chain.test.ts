@@ -23,7 +23,8 @@ import {
 
 /** Every event the account may see, once the node has delivered up to `seq`. */
 async function exportUpTo(account: Account, seq: number): Promise<StoredEvent[]> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // Bounded in time, not attempts: a loaded machine delivers later, not never.
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
     const res = await account.api.get<{ events: StoredEvent[]; headSeq: number }>('/api/events?after=0&limit=1000');
     if (res.body.headSeq >= seq) return res.body.events;
     await new Promise((r) => setTimeout(r, 10));

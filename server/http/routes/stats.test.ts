@@ -14,7 +14,8 @@ import {
 
 /** Stats once the node has delivered up to `seq` (it folds only what it has delivered). */
 async function statsAt(account: Account, seq: number, query = ''): Promise<StatsReport> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // Bounded in time, not attempts: a loaded machine delivers later, not never.
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
     const res = await account.api.get<StatsReport>(`/api/stats${query}`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     if (res.body.upToSeq >= seq) return res.body;
