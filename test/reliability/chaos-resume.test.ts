@@ -280,6 +280,9 @@ test(`chaos resume: ${SUBSCRIBERS} subscribers, ${EVENTS} events, drops, restart
     proxiedSubscribers: subs.filter((s) => s.viaProxy).length,
     ...totals,
     chainProblems: chainProblems.length,
+    lost: totals.gaps,
+    anomalies:
+      totals.gaps + totals.duplicates + totals.outOfOrder + totals.foreign + totals.mismatched + chainProblems.length,
     seed: rng.seed,
   });
   assert.equal(log.length, acked, 'the log holds exactly the acknowledged events');
