@@ -1,12 +1,15 @@
 /**
  * Socket.IO at /socket.io. A connection authenticates in the handshake (token or session
  * cookie), replays the log after its `lastSeq`, then joins one room per entitled channel
- * (admins: one room for all). A broadcast is encoded once and written to every socket of
- * the room; nothing per-socket runs on that path. Control messages from the bus (revoke,
+ * (admins: one room for all). Live events are batched per event-loop turn: each is encoded
+ * once into a complete WebSocket frame, and every socket of its rooms gets one write of the
+ * frames it may see — no per-socket encoding, callback or engine queue on that path (see
+ * `flushLive`). Control messages from the bus (revoke,
  * logout, disable) act on this node's sockets; a sweep disconnects clients that stop
  * reading before their backlog grows past a budget — they resume from `lastSeq`.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import {
@@ -28,6 +31,8 @@ interface SocketData {
   actor: Actor;
   channels: Set<string>;
   live: boolean;
+  /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
+  liveFrom: number;
   /** Incoming packets in the current one-second window (flood guard). */
   inbound: { windowStart: number; count: number };
 }
@@ -65,6 +70,56 @@ function queuedBytes(socket: IoSocket): number {
   let bytes = conn.transport.socket?.bufferedAmount ?? 0;
   for (const packet of conn.writeBuffer) bytes += typeof packet.data === 'string' ? packet.data.length : 64;
   return bytes;
+}
+
+/** An unmasked, final WebSocket text frame of `text`: header and payload in one buffer. */
+export function wsTextFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN + text
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame.write(text, header, 'utf8');
+  return frame;
+}
+
+interface EngineInternals {
+  readyState?: string;
+  writeBuffer?: unknown[];
+  transport?: {
+    name?: string;
+    socket?: { readyState?: number; _socket?: NetSocket; _sender?: { _state?: number; _queue?: unknown[] } };
+  };
+}
+
+/**
+ * The TCP socket under an open WebSocket connection, if a frame written to it now would
+ * follow everything already sent: nothing waiting in the engine's queue or the sender's.
+ */
+function writableRawSocket(socket: IoSocket): NetSocket | undefined {
+  const conn = socket.conn as unknown as EngineInternals;
+  const ws = conn.transport?.socket;
+  const raw = ws?._socket;
+  if (
+    conn.readyState !== 'open' ||
+    conn.transport?.name !== 'websocket' ||
+    conn.writeBuffer?.length !== 0 ||
+    ws?.readyState !== 1 ||
+    ws._sender?._state !== 0 ||
+    ws._sender._queue?.length !== 0 ||
+    !raw?.writable
+  ) {
+    return undefined;
+  }
+  return raw;
 }
 
 function queuedPackets(socket: IoSocket): number {
@@ -145,6 +200,7 @@ export class SocketGateway implements LiveSink {
       actor,
       channels: new Set(actor.channels),
       live: false,
+      liveFrom: 0,
       inbound: { windowStart: Date.now(), count: 0 },
     };
   }
@@ -215,6 +271,7 @@ export class SocketGateway implements LiveSink {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
           void socket.join(admin ? ADMIN_ROOM : [...socket.data.channels].map(channelRoom));
           socket.data.live = true;
+          socket.data.liveFrom = headSeq;
           socket.emit('live', { headSeq });
         },
         isClosed: () => socket.disconnected,
@@ -246,8 +303,68 @@ export class SocketGateway implements LiveSink {
     });
   }
 
+  /** Live events waiting for the end of this event-loop turn (the publish is acknowledged first). */
+  private liveQueue: StoredEvent[] = [];
+
   deliver(event: StoredEvent): void {
-    this.io.to([channelRoom(event.channel), ADMIN_ROOM]).emit(wireEventName(event), toWire(event) as never);
+    this.liveQueue.push(event);
+    if (this.liveQueue.length === 1) setImmediate(() => this.flushLive());
+  }
+
+  /**
+   * Writes the turn's live events to the sockets of their rooms. Admins sit only in the
+   * admin room and subscribers only in channel rooms, so the two never overlap. A socket
+   * that went live after an event was queued already got it in the hand-over (`liveFrom`).
+   */
+  private flushLive(): void {
+    const events = this.liveQueue;
+    this.liveQueue = [];
+    const nsp = this.io.of('/');
+    const frames = events.map((event) => wsTextFrame(`42${JSON.stringify([wireEventName(event), toWire(event)])}`));
+    const targets = (event: StoredEvent) => [
+      ...(nsp.adapter.rooms.get(channelRoom(event.channel)) ?? []),
+      ...(nsp.adapter.rooms.get(ADMIN_ROOM) ?? []),
+    ];
+    if (events.length === 1) {
+      const event = events[0]!;
+      for (const id of targets(event)) {
+        const socket = nsp.sockets.get(id);
+        if (socket && event.seq > socket.data.liveFrom) this.send(socket, frames[0]!, events);
+      }
+      return;
+    }
+    const perSocket = new Map<IoSocket, number[]>();
+    events.forEach((event, i) => {
+      for (const id of targets(event)) {
+        const socket = nsp.sockets.get(id);
+        if (!socket || event.seq <= socket.data.liveFrom) continue;
+        const list = perSocket.get(socket);
+        if (list) list.push(i);
+        else perSocket.set(socket, [i]);
+      }
+    });
+    for (const [socket, indices] of perSocket) {
+      const frame = indices.length === 1 ? frames[indices[0]!]! : Buffer.concat(indices.map((i) => frames[i]!));
+      this.send(
+        socket,
+        frame,
+        indices.map((i) => events[i]!),
+      );
+    }
+  }
+
+  /**
+   * Writes pre-encoded frames straight to the socket when nothing is queued ahead of them
+   * in the engine or the WebSocket sender (so order is kept); otherwise emits through
+   * Socket.IO, which queues behind what is already waiting.
+   */
+  private send(socket: IoSocket, frame: Buffer, events: readonly StoredEvent[]): void {
+    const raw = writableRawSocket(socket);
+    if (raw) {
+      raw.write(frame);
+      return;
+    }
+    for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
   }
 
   private disconnectSlowClients(): void {
