@@ -13,7 +13,7 @@
  * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ import { memory, memoryPlan } from './measure/memory.js';
 import { saturation, saturationPlan } from './measure/saturation.js';
 import { storm, stormPlan } from './measure/storm.js';
 
-const MEASUREMENTS = ['fanout', 'saturation', 'durable', 'memory', 'storm', 'history'] as const;
+const MEASUREMENTS = ['fanout', 'memory', 'storm', 'durable', 'history', 'saturation'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FD_LIMIT = 200_000;
@@ -36,7 +36,10 @@ function fdLimit(): number {
   return Number(execFileSync('bash', ['-c', 'ulimit -n']).toString().trim()) || 0;
 }
 
-/** Tens of thousands of sockets need more descriptors than the default: re-run under a raised limit. */
+/**
+ * Tens of thousands of sockets need more descriptors than the default: re-run under a raised
+ * limit where the system allows it (where it does not, the hard limit is used and recorded).
+ */
 function reexecWithMoreFiles(): boolean {
   if (process.env.BENCH_FD_RAISED || fdLimit() >= FD_LIMIT) return false;
   const args = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
@@ -63,6 +66,15 @@ function busiest(): string[] {
       .filter(Boolean);
   } catch {
     return [];
+  }
+}
+
+/** Linux pressure-stall figures: the share of time some runnable task waited for a CPU. */
+function cpuPressure(): string {
+  try {
+    return readFileSync('/proc/pressure/cpu', 'utf8').split('\n')[0] ?? '';
+  } catch {
+    return 'unavailable';
   }
 }
 
@@ -112,6 +124,7 @@ async function main(): Promise<void> {
       node: process.version,
       fdLimit: fdLimit(),
       loadAtStart: loadavg(),
+      cpuPressureAtStart: cpuPressure(),
       busiestAtStart: busiest(),
     },
   };
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
     ctx.close();
     (results.machine as Record<string, unknown>).loadAtEnd = loadavg();
     (results.machine as Record<string, unknown>).busiestAtEnd = busiest();
+    (results.machine as Record<string, unknown>).cpuPressureAtEnd = cpuPressure();
     results.finishedAt = new Date().toISOString();
     save();
     log(`results written to ${out}`);

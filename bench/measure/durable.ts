@@ -15,7 +15,7 @@ export interface DurableResult {
 }
 
 export function durablePlan(quick: boolean) {
-  return quick ? { rates: [10, 100], seconds: 1 } : { rates: [10, 100, 500], seconds: 10 };
+  return quick ? { rates: [10, 100], seconds: 1 } : { rates: [10, 100, 500], seconds: 5 };
 }
 
 export async function durable(ctx: BenchContext): Promise<DurableResult> {

@@ -18,7 +18,7 @@ export interface HistoryResult {
 }
 
 export function historyPlan(quick: boolean) {
-  return quick ? { events: 2000, requests: 30 } : { events: 1_000_000, requests: 1000 };
+  return quick ? { events: 2000, requests: 30 } : { events: 1_000_000, requests: 500 };
 }
 
 async function timed(requests: number, call: (i: number) => Promise<{ status: number }>): Promise<Summary> {

@@ -1,6 +1,7 @@
 /** Measurement 4 — memory: server RSS growth per idle connected subscriber. */
 import type { BenchContext } from '../lib/context.js';
 import { sleep } from '../lib/stats.js';
+import { LARGEST } from './fanout.js';
 
 export interface MemoryResult {
   sizes: number[];
@@ -9,7 +10,7 @@ export interface MemoryResult {
 }
 
 export function memoryPlan(quick: boolean) {
-  return { sizes: quick ? [300] : [10000, 20000], idleMs: quick ? 500 : 5000, settleMs: quick ? 300 : 1000 };
+  return { sizes: quick ? [300] : [10000, LARGEST], idleMs: quick ? 500 : 5000, settleMs: quick ? 300 : 1000 };
 }
 
 export async function memory(ctx: BenchContext): Promise<MemoryResult> {
