@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { PG_ADMIN_URL, skipWithoutPostgres } from '../helpers/databases.js';
 import {
   attemptPublish,
@@ -57,6 +58,34 @@ const pgctl = (action: 'stop' | 'start') =>
     ...(action === 'stop' ? ['-m', 'fast'] : []),
   ]);
 
+/**
+ * Waits (bounded) until no other test database has clients, so stopping the shared server
+ * does not break a PostgreSQL suite running beside this one.
+ */
+async function waitForQuietServer(ours: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const busy = await otherTestClients(ours);
+    if (busy === 0) return;
+    await sleep(500);
+  }
+}
+
+async function otherTestClients(ours: string): Promise<number> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE datname LIKE 'sd\\_test\\_%' AND datname <> $1 AND pid <> pg_backend_pid()`,
+      [ours],
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
 async function readyz(url: string): Promise<number> {
   try {
     return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).status;
@@ -88,6 +117,7 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
     await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
     const pids = cluster.nodes.map((n) => n.pid);
 
+    await waitForQuietServer(new URL(cluster.database.url).pathname.slice(1));
     let publishing = true;
     const writers = Array.from({ length: 4 }, async (_, w) => {
       const attempts: Attempt[] = [];
