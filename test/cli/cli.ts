@@ -73,6 +73,9 @@ export async function serveProcess(databaseUrl: string): Promise<ServeProcess> {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never outlive the test process, even when it ends without reaching `stop()`.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 30_000);
@@ -94,6 +97,7 @@ export async function serveProcess(databaseUrl: string): Promise<ServeProcess> {
     url: `http://127.0.0.1:${port}`,
     child,
     async stop() {
+      process.off('exit', orphanGuard);
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
