@@ -122,10 +122,6 @@ function writableRawSocket(socket: IoSocket): NetSocket | undefined {
   return raw;
 }
 
-function queuedPackets(socket: IoSocket): number {
-  return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
-}
-
 export class SocketGateway implements LiveSink {
   readonly io: IoServer;
   private readonly byUser = new Map<string, Set<IoSocket>>();
@@ -369,7 +365,8 @@ export class SocketGateway implements LiveSink {
 
   private disconnectSlowClients(): void {
     for (const socket of this.io.of('/').sockets.values()) {
-      if (queuedPackets(socket) < 16) continue;
+      // Bytes, not packets: live frames written straight to the TCP socket never enter the
+      // engine's queue, so a packet count would miss a client that stopped reading.
       if (queuedBytes(socket) > this.budget) {
         this.slowDisconnects++;
         this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
