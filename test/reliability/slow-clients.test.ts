@@ -9,13 +9,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import WebSocket from 'ws';
 import { LIMITS } from '../../shared/limits.js';
 import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
 import { connect, type Account, type Subscriber } from '../helpers/server.js';
-import { createChannels, createSubscriber, report, scaled, setupAdmin, signalBody, sleep } from './support.js';
+import {
+  createChannels,
+  createSubscriber,
+  report,
+  scaled,
+  setupAdmin,
+  signalBody,
+  sleep,
+  failures,
+  test,
+} from './support.js';
 
 const SIGNALS = scaled(5000);
 const SLOW_CLIENTS = 20;
@@ -40,6 +50,7 @@ class RawClient {
   live = false;
   closed = false;
   private readonly ws: WebSocket;
+  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(token: string, lastSeq: number) {
     this.ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
@@ -62,19 +73,26 @@ class RawClient {
     assert.ok(this.live, 'raw client never went live');
   }
 
-  /** Stops reading from the socket: the kernel buffers fill, then the server's queue grows. */
+  /**
+   * Stops reading from the socket: the kernel buffers fill, then the server's queue grows.
+   * It still writes keep-alives, as a client whose reader is stuck would, so only the
+   * backlog budget — not the ping timeout — can end it, however slowly the signals go out.
+   */
   stopReading(): void {
     this.ws.pause();
+    this.keepAlive = setInterval(() => this.ws.readyState === WebSocket.OPEN && this.ws.send('3'), 5_000);
   }
 
   /** Reads whatever arrived before the server cut the connection, until it is closed. */
   async drain(timeoutMs = 15_000): Promise<void> {
+    clearInterval(this.keepAlive);
     this.ws.resume();
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && Date.now() < deadline) await sleep(20);
   }
 
   close(): void {
+    clearInterval(this.keepAlive);
     this.ws.terminate();
   }
 }
@@ -89,7 +107,7 @@ before(async () => {
 });
 
 after(async () => {
-  report('slow-and-greedy-clients', figures);
+  report('slow-and-greedy-clients', { ...figures, anomalies: failures.count });
   await server.stop();
   dir.remove();
 });
