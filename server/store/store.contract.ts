@@ -137,14 +137,19 @@ export function runStoreContract(
           await new Promise((r) => setTimeout(r, 1));
         }
       })();
-      const results = await Promise.all(
-        Array.from({ length: total }, (_, i) =>
-          writers[i % writers.length]!.append(created(i % 2 ? 'gold' : 'silver', `admin-${i % 8}`)),
-        ),
-      );
-      writing = false;
+      let results: Awaited<ReturnType<Store['append']>>[];
+      try {
+        results = await Promise.all(
+          Array.from({ length: total }, (_, i) =>
+            writers[i % writers.length]!.append(created(i % 2 ? 'gold' : 'silver', `admin-${i % 8}`)),
+          ),
+        );
+      } finally {
+        writing = false;
+        await reader.catch(() => {});
+        await Promise.all(others.map((s) => s.close()));
+      }
       await reader;
-      await Promise.all(others.map((s) => s.close()));
       assert.deepEqual(problems, []);
       const seqs = results.map((r) => r.event.seq).sort((x, y) => x - y);
       assert.deepEqual(

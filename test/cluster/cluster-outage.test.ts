@@ -96,119 +96,126 @@ async function readyz(url: string): Promise<number> {
 
 describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() }, () => {
   let cluster: Cluster;
+  let stopWriters = () => false;
   before(async () => {
     cluster = await startCluster(3);
     await createChannels(cluster.admin, ['gold', 'silver']);
   });
   after(async () => {
+    stopWriters();
     closeAllSubscribers();
     await cluster?.close();
   });
 
-  test('no false acknowledgement, nothing acknowledged lost, delivery resumes without a restart', async () => {
-    const urls = () => cluster.nodes.map((n) => n.url);
-    const subs: Array<{ client: FailoverSubscriber; channels: readonly string[] | 'all' }> = [];
-    for (const [i, node] of cluster.nodes.entries()) {
-      for (const channels of [['gold'], ['silver'], ['gold', 'silver']]) {
-        const account = await createSubscriber(cluster.admin, channels, node.url);
-        subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
+  test(
+    'no false acknowledgement, nothing acknowledged lost, delivery resumes without a restart',
+    { timeout: 240_000 },
+    async () => {
+      const urls = () => cluster.nodes.map((n) => n.url);
+      const subs: Array<{ client: FailoverSubscriber; channels: readonly string[] | 'all' }> = [];
+      for (const [i, node] of cluster.nodes.entries()) {
+        for (const channels of [['gold'], ['silver'], ['gold', 'silver']]) {
+          const account = await createSubscriber(cluster.admin, channels, node.url);
+          subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
+        }
       }
-    }
-    await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
-    const pids = cluster.nodes.map((n) => n.pid);
+      await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
+      const pids = cluster.nodes.map((n) => n.pid);
 
-    await waitForQuietServer(new URL(cluster.database.url).pathname.slice(1));
-    let publishing = true;
-    const writers = Array.from({ length: 4 }, async (_, w) => {
-      const attempts: Attempt[] = [];
-      for (let i = 0; publishing; i++) {
-        const node = cluster.nodes[(w + i) % 3]!;
-        attempts.push(await attemptPublish(cluster.admin, node.url, i % 2 ? 'gold' : 'silver', `o${w}-${i}`));
-        await sleep(40);
-      }
-      return attempts;
-    });
+      await waitForQuietServer(new URL(cluster.database.url).pathname.slice(1));
+      const run = { publishing: true };
+      stopWriters = () => (run.publishing = false);
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        const attempts: Attempt[] = [];
+        for (let i = 0; run.publishing; i++) {
+          const node = cluster.nodes[(w + i) % 3]!;
+          attempts.push(await attemptPublish(cluster.admin, node.url, i % 2 ? 'gold' : 'silver', `o${w}-${i}`));
+          await sleep(40);
+        }
+        return attempts;
+      });
 
-    await sleep(700);
-    const outage: { readyz: number[]; healthz: number[] } = { readyz: [], healthz: [] };
-    try {
-      await pgctl('stop');
-      const stoppedAt = Date.now();
-      // While the database is away every node is alive but not ready.
-      while (Date.now() - stoppedAt < 3000) {
-        outage.readyz = await Promise.all(urls().map(readyz));
-        if (outage.readyz.every((s) => s === 503)) break;
-        await sleep(100);
+      await sleep(700);
+      const outage: { readyz: number[]; healthz: number[] } = { readyz: [], healthz: [] };
+      try {
+        await pgctl('stop');
+        const stoppedAt = Date.now();
+        // While the database is away every node is alive but not ready.
+        while (Date.now() - stoppedAt < 3000) {
+          outage.readyz = await Promise.all(urls().map(readyz));
+          if (outage.readyz.every((s) => s === 503)) break;
+          await sleep(100);
+        }
+        outage.healthz = await Promise.all(
+          urls().map(async (u) => {
+            try {
+              return (await fetch(`${u}/healthz`, { signal: AbortSignal.timeout(2000) })).status;
+            } catch {
+              return 0;
+            }
+          }),
+        );
+        await sleep(Math.max(0, 2500 - (Date.now() - stoppedAt)));
+      } finally {
+        await pgctl('start');
       }
-      outage.healthz = await Promise.all(
-        urls().map(async (u) => {
-          try {
-            return (await fetch(`${u}/healthz`, { signal: AbortSignal.timeout(2000) })).status;
-          } catch {
-            return 0;
-          }
+      for (const node of cluster.nodes) {
+        if (!node.running) {
+          run.publishing = false;
+          assert.fail(`node ${node.url} died during the outage:\n${node.logs.slice(-60).join('\n')}`);
+        }
+      }
+      assert.deepEqual(outage.readyz, [503, 503, 503], '/readyz during the outage');
+      assert.deepEqual(outage.healthz, [200, 200, 200], '/healthz during the outage');
+
+      try {
+        await Promise.all(cluster.nodes.map((n) => n.waitReady(20_000)));
+      } catch (error) {
+        run.publishing = false;
+        throw error;
+      }
+      await sleep(1000); // publishes succeed again
+      run.publishing = false;
+      const attempts = (await Promise.all(writers)).flat();
+
+      assert.deepEqual(
+        cluster.nodes.map((n) => n.pid),
+        pids,
+        'no node restarted',
+      );
+      const failed = attempts.filter((a) => a.status !== 201);
+      assert.ok(failed.length > 0, 'some publishes met the outage');
+      for (const a of failed) assert.deepEqual([a.status, a.code], [503, 'unavailable'], `attempt ${a.key}`);
+      assert.ok(attempts.filter((a) => a.status === 201).length > failed.length / 4, 'publishes succeed around it');
+
+      let log = await readLog(cluster.store);
+      const bySeq = new Map(log.map((e) => [e.seq, e]));
+      for (const a of attempts.filter((x) => x.status === 201)) {
+        assert.equal(bySeq.get(a.seq!)?.id, a.id, `acknowledged ${a.key} is in the log`);
+      }
+
+      // A client told 503 retries with the same key: it gets its signal exactly once.
+      for (const a of failed) {
+        const retry = await postSignal(cluster.admin, a.node, a.body);
+        assert.equal(retry.status, 201, `retry of ${a.key}: ${retry.status} ${retry.code}`);
+      }
+      log = await readLog(cluster.store);
+      const keys = log.map((e) => (e.data as { notes?: string }).notes);
+      assert.equal(new Set(keys).size, keys.length, 'no key twice in the log');
+      assert.deepEqual(new Set(keys), new Set(attempts.map((a) => a.key)), 'every attempt once in the log');
+
+      // Every subscriber, on every node, ends with exactly its part of the log.
+      await Promise.all(
+        subs.map(({ client, channels }) => {
+          const want = entitledPart(log, channels);
+          return client.waitFor(() => client.events.length >= want.length, `${want.length} events`, 20_000);
         }),
       );
-      await sleep(Math.max(0, 2500 - (Date.now() - stoppedAt)));
-    } finally {
-      await pgctl('start');
-    }
-    for (const node of cluster.nodes) {
-      if (!node.running) {
-        publishing = false;
-        assert.fail(`node ${node.url} died during the outage:\n${node.logs.slice(-60).join('\n')}`);
+      await sleep(300);
+      for (const { client, channels } of subs) {
+        assert.deepEqual(client.problems, []);
+        assert.deepEqual(received(client.events), entitledPart(log, channels));
       }
-    }
-    assert.deepEqual(outage.readyz, [503, 503, 503], '/readyz during the outage');
-    assert.deepEqual(outage.healthz, [200, 200, 200], '/healthz during the outage');
-
-    try {
-      await Promise.all(cluster.nodes.map((n) => n.waitReady(20_000)));
-    } catch (error) {
-      publishing = false;
-      throw error;
-    }
-    await sleep(1000); // publishes succeed again
-    publishing = false;
-    const attempts = (await Promise.all(writers)).flat();
-
-    assert.deepEqual(
-      cluster.nodes.map((n) => n.pid),
-      pids,
-      'no node restarted',
-    );
-    const failed = attempts.filter((a) => a.status !== 201);
-    assert.ok(failed.length > 0, 'some publishes met the outage');
-    for (const a of failed) assert.deepEqual([a.status, a.code], [503, 'unavailable'], `attempt ${a.key}`);
-    assert.ok(attempts.filter((a) => a.status === 201).length > failed.length / 4, 'publishes succeed around it');
-
-    let log = await readLog(cluster.store);
-    const bySeq = new Map(log.map((e) => [e.seq, e]));
-    for (const a of attempts.filter((x) => x.status === 201)) {
-      assert.equal(bySeq.get(a.seq!)?.id, a.id, `acknowledged ${a.key} is in the log`);
-    }
-
-    // A client told 503 retries with the same key: it gets its signal exactly once.
-    for (const a of failed) {
-      const retry = await postSignal(cluster.admin, a.node, a.body);
-      assert.equal(retry.status, 201, `retry of ${a.key}: ${retry.status} ${retry.code}`);
-    }
-    log = await readLog(cluster.store);
-    const keys = log.map((e) => (e.data as { notes?: string }).notes);
-    assert.equal(new Set(keys).size, keys.length, 'no key twice in the log');
-    assert.deepEqual(new Set(keys), new Set(attempts.map((a) => a.key)), 'every attempt once in the log');
-
-    // Every subscriber, on every node, ends with exactly its part of the log.
-    await Promise.all(
-      subs.map(({ client, channels }) => {
-        const want = entitledPart(log, channels);
-        return client.waitFor(() => client.events.length >= want.length, `${want.length} events`, 20_000);
-      }),
-    );
-    await sleep(300);
-    for (const { client, channels } of subs) {
-      assert.deepEqual(client.problems, []);
-      assert.deepEqual(received(client.events), entitledPart(log, channels));
-    }
-  });
+    },
+  );
 });
