@@ -51,6 +51,10 @@ const ADMIN_ROOM = 'admins';
 const channelRoom = (slug: string) => `ch:${slug}`;
 const INBOUND_PER_SECOND = 20;
 const TOO_MANY = 'too_many_connections';
+/** Encoded events kept for reuse (a few MiB at most). */
+const FRAME_CACHE_ENTRIES = 4096;
+/** Replayed frames are written in chunks of about this size. */
+const REPLAY_WRITE_BYTES = 64 * 1024;
 
 function cookieToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -256,11 +260,21 @@ export class SocketGateway implements LiveSink {
         scope: () => (admin ? 'all' : [...socket.data.channels]),
         canSee: (channel) => admin || socket.data.channels.has(channel),
         sendReplay: async (events) => {
-          // Pause at half the budget, so a reader that keeps up never looks like a slow one.
+          // Frames are shared by every socket replaying the same events (a reconnect storm),
+          // written a few at a time; pause at half the budget, so a reader that keeps up
+          // never looks like a slow one.
+          let chunk: StoredEvent[] = [];
+          let bytes = 0;
           for (const event of events) {
-            socket.emit(wireEventName(event), toWire(event) as never);
+            chunk.push(event);
+            bytes += this.frameOf(event).length;
+            if (bytes < REPLAY_WRITE_BYTES) continue;
+            this.sendMany(socket, chunk);
+            chunk = [];
+            bytes = 0;
             if (queuedBytes(socket) > this.budget / 2) await this.drained(socket);
           }
+          if (chunk.length > 0) this.sendMany(socket, chunk);
           await this.drained(socket);
         },
         goLive: (pending, headSeq) => {
@@ -316,7 +330,7 @@ export class SocketGateway implements LiveSink {
     const events = this.liveQueue;
     this.liveQueue = [];
     const nsp = this.io.of('/');
-    const frames = events.map((event) => wsTextFrame(`42${JSON.stringify([wireEventName(event), toWire(event)])}`));
+    const frames = events.map((event) => this.frameOf(event));
     const targets = (event: StoredEvent) => [
       ...(nsp.adapter.rooms.get(channelRoom(event.channel)) ?? []),
       ...(nsp.adapter.rooms.get(ADMIN_ROOM) ?? []),
@@ -347,6 +361,25 @@ export class SocketGateway implements LiveSink {
         indices.map((i) => events[i]!),
       );
     }
+  }
+
+  /** Recently sent events' frames, by seq: live and replayed events are encoded once. */
+  private readonly frames = new Map<number, Buffer>();
+
+  private frameOf(event: StoredEvent): Buffer {
+    let frame = this.frames.get(event.seq);
+    if (!frame) {
+      frame = wsTextFrame(`42${JSON.stringify([wireEventName(event), toWire(event)])}`);
+      this.frames.set(event.seq, frame);
+      // Maps iterate in insertion order: drop the oldest beyond the cap.
+      if (this.frames.size > FRAME_CACHE_ENTRIES) this.frames.delete(this.frames.keys().next().value!);
+    }
+    return frame;
+  }
+
+  private sendMany(socket: IoSocket, events: readonly StoredEvent[]): void {
+    const frame = events.length === 1 ? this.frameOf(events[0]!) : Buffer.concat(events.map((e) => this.frameOf(e)));
+    this.send(socket, frame, events);
   }
 
   /**
