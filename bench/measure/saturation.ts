@@ -22,7 +22,7 @@ export interface SaturationResult {
 export function saturationPlan(quick: boolean) {
   return quick
     ? { subscribers: 200, stepSeconds: 1, rates: [25, 50] }
-    : { subscribers: 5000, stepSeconds: 2, rates: [5, 10, 20, 40, 80, 160, 320, 640] };
+    : { subscribers: 5000, stepSeconds: 2, rates: [1, 2, 5, 10, 20, 40, 80, 160, 320, 640] };
 }
 
 export async function saturation(ctx: BenchContext): Promise<SaturationResult> {
