@@ -1,6 +1,6 @@
 /**
  * Slow and greedy clients against a real server process:
- * - clients that stop reading while 5,000 large signals go out are disconnected once their
+ * - clients (Socket.IO and SSE) that stop reading while 5,000 large signals go out are cut off once their
  *   backlog passes the budget, the server's memory stays bounded, a well-behaved subscriber
  *   gets every event in order, and each slow client resumes from its lastSeq with no gap;
  * - a client opening connections in a loop hits a clear per-user limit and frees its slots;
@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import WebSocket from 'ws';
@@ -29,6 +30,7 @@ import {
 
 const SIGNALS = scaled(5000);
 const SLOW_CLIENTS = 20;
+const SLOW_STREAMS = 5;
 const NOTES = 'n'.repeat(LIMITS.notesMaxChars);
 
 const dir = tempDir('signal-desk-slow-');
@@ -38,6 +40,34 @@ let reader: Account;
 let slowUser: Account;
 let greedy: Account;
 const figures: Record<string, number> = {};
+
+/** The seqs an SSE stream resumed with Last-Event-ID sends before `live`. */
+async function readSseUntilLive(token: string, lastEventId: number): Promise<number[]> {
+  const controller = new AbortController();
+  const res = await fetch(`${server.url}/api/stream`, {
+    headers: { authorization: `Bearer ${token}`, 'last-event-id': String(lastEventId) },
+    signal: controller.signal,
+  });
+  const seqs: number[] = [];
+  let text = '';
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = text.indexOf('\n\n')) >= 0) {
+        const frame = text.slice(0, cut);
+        text = text.slice(cut + 2);
+        if (frame.includes('event: live')) return seqs;
+        const id = /^id: (\d+)$/m.exec(frame)?.[1];
+        if (id) seqs.push(Number(id));
+      }
+    }
+  } finally {
+    controller.abort();
+  }
+  throw new Error('SSE stream ended before live');
+}
 
 function rssBytes(): number {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
@@ -97,6 +127,51 @@ class RawClient {
   }
 }
 
+/** An SSE reader (plain HTTP) that can stop reading; collects `id:` lines. */
+class SseReader {
+  readonly seqs: number[] = [];
+  ended = false;
+  private response: IncomingMessage | undefined;
+  private text = '';
+  readonly ready: Promise<void>;
+
+  constructor(token: string) {
+    this.ready = new Promise((resolve, reject) => {
+      const request = httpGet(
+        `${server.url}/api/stream?after=0`,
+        { headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          this.response = res;
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            this.text += chunk;
+            if (this.text.includes('event: live')) resolve();
+            let cut: number;
+            while ((cut = this.text.indexOf('\n\n')) >= 0) {
+              const id = /^id: (\d+)$/m.exec(this.text.slice(0, cut))?.[1];
+              if (id) this.seqs.push(Number(id));
+              this.text = this.text.slice(cut + 2);
+            }
+          });
+          const end = () => (this.ended = true);
+          res.on('end', end).on('close', end).on('error', end);
+        },
+      );
+      request.on('error', reject);
+    });
+  }
+
+  stopReading(): void {
+    this.response?.pause();
+  }
+
+  async drain(timeoutMs = 15_000): Promise<void> {
+    this.response?.resume();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended && Date.now() < deadline) await sleep(20);
+  }
+}
+
 before(async () => {
   await server.start();
   admin = await setupAdmin(server.url);
@@ -119,6 +194,9 @@ describe('slow and greedy clients', () => {
     const slow = Array.from({ length: SLOW_CLIENTS }, () => new RawClient(slowUser.token, 0));
     await Promise.all(slow.map((c) => c.waitLive()));
     for (const client of slow) client.stopReading();
+    const streams = Array.from({ length: SLOW_STREAMS }, () => new SseReader(slowUser.token));
+    await Promise.all(streams.map((s) => s.ready));
+    for (const stream of streams) stream.stopReading();
     const baseline = rssBytes();
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes())), 50);
@@ -149,14 +227,16 @@ describe('slow and greedy clients', () => {
     );
     fast.close();
 
-    const cut = server.logs.filter((l) => l.includes('client stopped reading; disconnecting')).length;
+    const cutOff = () => server.logs.filter((l) => l.includes('client stopped reading; disconnecting')).length;
+    for (let i = 0; i < 100 && cutOff() < SLOW_CLIENTS; i++) await sleep(50);
+    const cut = cutOff();
     assert.ok(cut >= SLOW_CLIENTS, `only ${cut} of ${SLOW_CLIENTS} slow clients were disconnected`);
     const growth = peak - baseline;
-    const unbounded = SLOW_CLIENTS * SIGNALS * (NOTES.length + 400);
+    const unbounded = (SLOW_CLIENTS + SLOW_STREAMS) * SIGNALS * (NOTES.length + 400);
     // Each slow socket may hold its budget (1 MiB) plus what was in flight; holding the
     // stream for every slow client would need `unbounded` bytes.
     assert.ok(
-      growth < Math.min(unbounded / 2, 100 * 2 ** 20),
+      growth < Math.min(unbounded / 2, 128 * 2 ** 20),
       `server RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB; holding everything would take ${(unbounded / 2 ** 20).toFixed(0)} MiB`,
     );
 
@@ -173,7 +253,21 @@ describe('slow and greedy clients', () => {
       assert.deepEqual([...got, ...again.events.map((e) => e.seq)], published, 'resume without gap or duplicate');
       resumed++;
     }
+    // Slow SSE streams are closed the same way and resume with Last-Event-ID.
+    let streamsResumed = 0;
+    for (const stream of streams) {
+      await stream.drain();
+      assert.ok(stream.ended, 'a slow SSE stream was left open');
+      const got = stream.seqs;
+      assert.ok(got.length < published.length, 'the slow SSE stream was cut before the end');
+      assert.deepEqual(got, published.slice(0, got.length), 'what a slow SSE stream got is a gap-free prefix');
+      const again = await readSseUntilLive(slowUser.token, got.at(-1) ?? 0);
+      assert.deepEqual([...got, ...again], published, 'SSE resume without gap or duplicate');
+      streamsResumed++;
+    }
     Object.assign(figures, {
+      slowSseStreams: SLOW_STREAMS,
+      sseResumedWithoutGap: streamsResumed,
       signals: published.length,
       slowClients: SLOW_CLIENTS,
       slowDisconnects: cut,
@@ -253,6 +347,8 @@ describe('slow and greedy clients', () => {
     const signal = await admin.api.post('/api/signals', signalBody('fx'));
     await watcher.waitFor((e) => e.some((x) => x.seq === signal.body.seq));
     assert.ok(watcher.socket.connected);
+    // The log line travels through a pipe; give it a moment.
+    for (let i = 0; i < 100 && !server.logs.some((l) => l.includes('client flooded events')); i++) await sleep(50);
     assert.ok(server.logs.some((l) => l.includes('client flooded events; disconnecting')));
     watcher.close();
     figures.floodDisconnects = 1;
