@@ -244,6 +244,12 @@ describe('entitlement matrix', () => {
       }
       cells++;
 
+      // Nobody reported a read position yet, so every visible event is unread — and only those.
+      const unread = await a.get('/api/me/unread');
+      assert.equal(unread.status, 200);
+      assert.equal(unread.body.unread, expected.length, `${who}: unread count`);
+      cells++;
+
       const receipts = await a.get(`/api/signals/${signals[0]!.id}/receipts`);
       assert.equal(receipts.status, actor.sees === 'all' ? 200 : 403, `${who}: receipts`);
       cells++;
