@@ -12,12 +12,17 @@ import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { sqlitePath } from './open-store.js';
 import { runStoreContract, type StoreHarness } from './store.contract.js';
 
-async function harness(database: TestDatabase, open: () => SqlStore): Promise<StoreHarness> {
+async function harness(
+  database: TestDatabase,
+  open: () => SqlStore,
+  concurrentWriters: boolean,
+): Promise<StoreHarness> {
   const store = open();
   await store.migrate();
   const opened: SqlStore[] = [store];
   return {
     store,
+    concurrentWriters,
     async openAnother() {
       const another = open();
       opened.push(another);
@@ -35,7 +40,7 @@ async function harness(database: TestDatabase, open: () => SqlStore): Promise<St
 
 runStoreContract('sqlite', async () => {
   const database = sqliteDatabase();
-  return harness(database, () => openSqliteStore(sqlitePath(database.url)));
+  return harness(database, () => openSqliteStore(sqlitePath(database.url)), false);
 });
 
 runStoreContract(
@@ -43,7 +48,7 @@ runStoreContract(
   async () => {
     const database = await postgresDatabase();
     // Random pauses while the log lock is held widen every race the contract looks for.
-    return harness(database, () => openPostgresStore(database.url, { appendDelayMs: 5 }));
+    return harness(database, () => openPostgresStore(database.url, { appendDelayMs: 5 }), true);
   },
   { skip: skipWithoutPostgres },
 );
