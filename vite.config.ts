@@ -10,7 +10,8 @@ const root = fileURLToPath(new URL('./web', import.meta.url));
 export default defineConfig({
   root,
   base: '/',
-  publicDir: false,
+  // Copied as is to the site root: the service worker must be served from `/`.
+  publicDir: fileURLToPath(new URL('./web/public', import.meta.url)),
   build: {
     outDir: fileURLToPath(new URL('./dist/web', import.meta.url)),
     emptyOutDir: true,

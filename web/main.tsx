@@ -9,3 +9,21 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+
+// The app shell for starting offline; the signals themselves come from IndexedDB.
+if ('serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker
+      .register('/sw.js')
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => {
+        const assets = performance
+          .getEntriesByType('resource')
+          .map((entry) => new URL(entry.name))
+          .filter((url) => url.origin === location.origin && url.pathname.startsWith('/assets/'))
+          .map((url) => url.pathname);
+        registration.active?.postMessage({ precache: ['/', ...assets] });
+      })
+      .catch(() => undefined);
+  });
+}

@@ -244,6 +244,36 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     assert.ok(states.indexOf('live', reconnecting) > reconnecting, `then live: ${states.join(' → ')}`);
   });
 
+  it('a reload while offline shows the saved signals at once, then catches up', async () => {
+    const expected = await feedSymbols(sub);
+    // Writing the cache trails the screen by a moment: wait until it holds what is shown.
+    await sub.waitForFunction(
+      (symbols) =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open('signal-desk');
+          open.onsuccess = () => {
+            const all = open.result.transaction('signals').objectStore('signals').getAll();
+            all.onsuccess = () => {
+              const cached = new Set(all.result.map((view: { symbol: string }) => view.symbol));
+              resolve(symbols.every((symbol) => cached.has(symbol)));
+            };
+          };
+        }),
+      expected,
+      { polling: 100, timeout: 10_000 },
+    );
+    await subContext.setOffline(true);
+    await sub.reload();
+    await sub.locator('[data-testid="connection"][data-state="offline"]').waitFor();
+    await sub.locator('[data-symbol="EEE5"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), expected);
+    await publish(adminApi, 'vip', { symbol: 'LATE1' });
+    await subContext.setOffline(false);
+    await waitLive(sub);
+    await sub.locator('[data-symbol="LATE1"]').waitFor();
+    assert.deepEqual(await feedSymbols(sub), ['LATE1', ...expected]);
+  });
+
   it('a subscriber without the grant never sees the channel', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     const outsider = await context.newPage();

@@ -18,7 +18,8 @@ export const PAGE_SIZE = 100;
 const HISTORY_PAGE_SIZE = LIMITS.pageSizeMax;
 /** Further behind than this, a fresh first page is cheaper than replaying every event. */
 const MAX_REPLAY = 2000;
-const SAVE_DELAY_MS = 250;
+/** Writes are batched this long (a replay is many events); a page being left writes at once. */
+const SAVE_DELAY_MS = 50;
 const UNREAD_POLL_MS = 15_000;
 
 export interface FeedListeners {
@@ -40,6 +41,8 @@ export class Feed {
   private reading = false;
   private loadingPage: Promise<void> | null = null;
   private stopped = false;
+  /** Whether the store has been checked against the server since this feed started. */
+  private reconciled = false;
   listeners: FeedListeners = {};
 
   constructor(
@@ -52,7 +55,11 @@ export class Feed {
     this.connection = new Connection({
       lastSeq: () => this.store.headSeq,
       onEvent: (event, live) => this.onEvent(event, live),
-      onLive: () => this.markRead(),
+      onLive: () => {
+        this.markRead();
+        // Started offline (or the server was down): check the cache against the server now.
+        if (!this.reconciled) void this.catchUp();
+      },
       onEntitlements: (info) => {
         // A newly granted channel has history before our lastSeq: start from the server again.
         if (info.granted.length > 0 || info.revoked.length > 0) void this.rebuild();
@@ -89,6 +96,7 @@ export class Feed {
     this.connection.start();
     this.unreadTimer = setInterval(() => void this.refreshUnread(), UNREAD_POLL_MS);
     document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('pagehide', this.flushSave);
     void this.refreshUnread();
   }
 
@@ -98,6 +106,7 @@ export class Feed {
     if (this.unreadTimer) clearInterval(this.unreadTimer);
     if (this.saveTimer) clearTimeout(this.saveTimer);
     document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('pagehide', this.flushSave);
   }
 
   /** Stops and forgets everything this browser kept (logout). */
@@ -134,6 +143,7 @@ export class Feed {
       this.store.reset({ views: page.items, lastSeq: me.headSeq, cursor: page.nextCursor });
       this.replaceCache = true;
     }
+    this.reconciled = true;
     for (const view of page.items) this.dirty.set(view.id, view);
     this.scheduleSave();
   }
@@ -155,6 +165,15 @@ export class Feed {
     const served = new Set(items.map((item) => item.id));
     // The cache shows a signal in the range the server answered for, which the server does not show.
     return !feed.some((view) => view.seq >= oldest && !served.has(view.id));
+  }
+
+  private async catchUp(): Promise<void> {
+    try {
+      const me = await this.fetchMe();
+      this.reconcile(me, await this.fetchFirstPage(), this.store.headSeq);
+    } catch {
+      // Tried again at the next `live`.
+    }
   }
 
   /** Starts from the server's newest page again, dropping the cache. */
@@ -267,6 +286,13 @@ export class Feed {
       void this.save();
     }, SAVE_DELAY_MS);
   }
+
+  private flushSave = (): void => {
+    if (!this.saveTimer) return;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    void this.save();
+  };
 
   private async save(): Promise<void> {
     const { feed, lastSeq, cursor } = this.store.getSnapshot();

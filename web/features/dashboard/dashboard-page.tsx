@@ -82,7 +82,12 @@ export function DashboardPage() {
       <FilterBar filters={filters} channels={channels} onChange={setFilters} />
       {loadError || filtered.error ? (
         <p className="notice notice--error" role="alert">
-          {loadError ?? filtered.error}
+          {loadError ?? filtered.error}{' '}
+          {loadError ? (
+            <button type="button" className="button button--small" onClick={() => setLoadError(null)}>
+              Try again
+            </button>
+          ) : null}
         </p>
       ) : null}
       {active ? (
