@@ -26,6 +26,7 @@ import { AppError } from '../core/errors.js';
 import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
 import { isAdmin, type Actor } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 interface SocketData {
   actor: Actor;
@@ -159,8 +160,11 @@ export class SocketGateway implements LiveSink {
       this.authenticate(socket).then(
         () => next(),
         (error: unknown) => {
-          const code = error instanceof AppError ? error.code : 'unauthorized';
-          const err = new Error(code === TOO_MANY ? TOO_MANY : 'unauthorized') as Error & { data?: unknown };
+          // A database outage is not a bad credential: say so, and the client just retries.
+          const unavailable = !(error instanceof AppError) && isDatabaseUnavailable(error);
+          const code = error instanceof AppError ? error.code : unavailable ? 'unavailable' : 'unauthorized';
+          const message = code === TOO_MANY || code === 'unavailable' ? code : 'unauthorized';
+          const err = new Error(message) as Error & { data?: unknown };
           err.data = { code };
           next(err);
         },

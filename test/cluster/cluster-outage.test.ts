@@ -13,6 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { io as ioClient } from 'socket.io-client';
 import { PG_ADMIN_URL, skipWithoutPostgres } from '../helpers/databases.js';
 import {
   attemptPublish,
@@ -136,7 +137,7 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
       });
 
       await sleep(700);
-      const outage: { readyz: number[]; healthz: number[] } = { readyz: [], healthz: [] };
+      const outage: { readyz: number[]; healthz: number[]; handshake?: string } = { readyz: [], healthz: [] };
       try {
         await pgctl('stop');
         const stoppedAt = Date.now();
@@ -155,6 +156,22 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
             }
           }),
         );
+        // A client connecting now is told the truth: unavailable, not unauthorized.
+        outage.handshake = await new Promise<string>((resolve) => {
+          const socket = ioClient(urls()[0]!, {
+            auth: { token: cluster.admin.token, lastSeq: 0 },
+            transports: ['websocket'],
+            reconnection: false,
+            forceNew: true,
+          });
+          const done = (what: string) => {
+            socket.close();
+            resolve(what);
+          };
+          socket.once('connect_error', (err) => done(err.message));
+          socket.once('connect', () => done('connected'));
+          setTimeout(() => done('no answer'), 2000);
+        });
         await sleep(Math.max(0, 2500 - (Date.now() - stoppedAt)));
       } finally {
         await pgctl('start');
@@ -167,6 +184,7 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
       }
       assert.deepEqual(outage.readyz, [503, 503, 503], '/readyz during the outage');
       assert.deepEqual(outage.healthz, [200, 200, 200], '/healthz during the outage');
+      assert.equal(outage.handshake, 'unavailable', 'a socket handshake during the outage');
 
       try {
         await Promise.all(cluster.nodes.map((n) => n.waitReady(20_000)));
