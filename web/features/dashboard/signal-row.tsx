@@ -21,11 +21,11 @@ export const SignalRow = memo(function SignalRow(props: { view: SignalView; fres
       <div className="signal-row__main">
         <SideBadge side={view.side} />
         <span className="signal-row__symbol">{view.symbol}</span>
+        {props.fresh ? <span className="badge badge--new">New</span> : null}
         <span className="signal-row__meta">
           {view.market} · #{view.channel}
           {view.timeframe ? ` · ${view.timeframe}` : ''}
         </span>
-        {props.fresh ? <span className="badge badge--new">New</span> : null}
       </div>
       <dl className="signal-row__prices">
         <div>
