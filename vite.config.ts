@@ -18,6 +18,8 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1000,
+    // On a busy machine the bundler otherwise prints a timing report in every build.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
     proxy: {
