@@ -22,6 +22,8 @@ export type BusMessage =
 
 export interface Bus {
   readonly kind: string;
+  /** False while the transport is known to be down (messages then wait for the resync); absent when it cannot fail. */
+  readonly listening?: boolean;
   publish(message: BusMessage): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(handler: (message: BusMessage) => void): () => void;

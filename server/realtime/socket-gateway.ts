@@ -461,7 +461,7 @@ export class SocketGateway implements LiveSink {
     });
   }
 
-  /** Messages may have been lost: re-read every connected user's state and apply it. */
+  /** Messages may have been lost: re-read every connected user's state (account, sessions, grants) and apply it. */
   private async resync(): Promise<void> {
     for (const [userId, sockets] of this.byUser) {
       try {
@@ -470,8 +470,11 @@ export class SocketGateway implements LiveSink {
           for (const socket of sockets) socket.disconnect(true);
           continue;
         }
+        const sessions = await this.runtime.store.liveSessionIds(userId);
+        for (const socket of sockets) if (!sessions.has(socket.data.actor.sessionId)) socket.disconnect(true);
         const channels = new Set(await this.runtime.store.channelsOf(userId));
         for (const socket of sockets) {
+          if (socket.disconnected) continue;
           for (const c of [...socket.data.channels]) if (!channels.has(c)) this.applyAccess(socket, c, 'revoked');
           for (const c of channels) if (!socket.data.channels.has(c)) this.applyAccess(socket, c, 'granted');
         }
@@ -490,11 +493,15 @@ export class SocketGateway implements LiveSink {
     return this.io.of('/').sockets.size;
   }
 
+  /**
+   * Ends every connection. Not `io.close()`: that also closes the HTTP server and waits for
+   * its keep-alive connections, which is Fastify's job once in-flight requests answered.
+   */
   async close(): Promise<void> {
     clearInterval(this.sweep);
     this.removeSink();
     this.unsubscribe();
     this.io.disconnectSockets(true);
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    this.io.engine.close();
   }
 }

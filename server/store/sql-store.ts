@@ -519,17 +519,13 @@ export class SqlStore implements Store {
     return rows.map((r) => r.channel);
   }
 
-  async entitledUsers(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>> {
+  async subscribersOf(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>> {
     const rows = await this.db
       .selectFrom('users')
       .select(['id', 'delivered_seq', 'read_seq'])
       .where('disabled_at', 'is', null)
-      .where((eb) =>
-        eb.or([
-          eb('role', '=', 'admin'),
-          eb('id', 'in', eb.selectFrom('grants').select('user_id').where('channel', '=', channel)),
-        ]),
-      )
+      .where('role', '=', 'subscriber')
+      .where('id', 'in', (eb) => eb.selectFrom('grants').select('user_id').where('channel', '=', channel))
       .execute();
     return rows.map((r) => ({ id: r.id, deliveredSeq: Number(r.delivered_seq), readSeq: Number(r.read_seq) }));
   }
@@ -559,6 +555,17 @@ export class SqlStore implements Store {
         revokedAt: row.revoked_at,
       }
     );
+  }
+
+  async liveSessionIds(userId: string): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now())
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   async revokeSession(id: string): Promise<void> {

@@ -143,11 +143,13 @@ export interface Store {
   grant(userId: string, channel: string): Promise<boolean>;
   revoke(userId: string, channel: string): Promise<boolean>;
   channelsOf(userId: string): Promise<string[]>;
-  /** Users (not disabled) who may see `channel`: its grantees and every admin. */
-  entitledUsers(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>>;
+  /** Subscribers (not disabled) granted `channel`: the audience receipts are counted over. */
+  subscribersOf(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>>;
 
   createSession(session: { id: string; tokenHash: string; userId: string; expiresAt: string }): Promise<void>;
   findSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Ids of the user's sessions that are neither revoked nor expired. */
+  liveSessionIds(userId: string): Promise<Set<string>>;
   revokeSession(id: string): Promise<void>;
   revokeUserSessions(userId: string): Promise<void>;
 

@@ -1,4 +1,8 @@
-/** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers). */
+/**
+ * Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers
+ * and, in a cluster, the node hears the other nodes — without that, revocations reach its
+ * connections only at the next resync, so a load balancer should send clients elsewhere).
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 
@@ -6,14 +10,24 @@ export function healthRoutes(runtime: Runtime): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
     app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+      const status = { store: runtime.store.kind, bus: runtime.bus.kind, headSeq: runtime.hub.headSeq };
       try {
         await runtime.store.ping();
-        return { ready: true, store: runtime.store.kind, bus: runtime.bus.kind, headSeq: runtime.hub.headSeq };
       } catch (error) {
-        return reply
-          .status(503)
-          .send({ ready: false, error: { code: 'database_unavailable', message: (error as Error).message } });
+        return reply.status(503).send({
+          ready: false,
+          ...status,
+          error: { code: 'database_unavailable', message: (error as Error).message },
+        });
       }
+      if (runtime.bus.listening === false) {
+        return reply.status(503).send({
+          ready: false,
+          ...status,
+          error: { code: 'bus_unavailable', message: 'not listening for other nodes; reconnecting' },
+        });
+      }
+      return { ready: true, ...status };
     });
   };
 }
