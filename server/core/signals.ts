@@ -89,7 +89,7 @@ export class SignalService {
     if (!isAdmin(actor)) throw forbidden();
     const signal = await this.store.getSignal(id);
     if (!signal) throw notFound('signal');
-    const users = await this.store.entitledUsers(signal.channel);
+    const users = await this.store.subscribersOf(signal.channel);
     return {
       signalId: id,
       seq: signal.seq,

@@ -324,9 +324,9 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
       .click();
     await sub.locator('[data-symbol="DDD4"][data-status="sl_hit"]').waitFor();
     await sub.locator('[data-symbol="CCC3"]').getByText('Open · BE').waitFor();
-    // Entitled: the subscriber and the admin, both online and both have received it.
-    await item.getByTestId('receipts').getByText('2/2 online').waitFor();
-    await item.getByTestId('receipts').getByText('2/2 received').waitFor();
+    // Its audience is the one granted subscriber (admins are not counted): online, and it has it.
+    await item.getByTestId('receipts').getByText('1/1 online').waitFor();
+    await item.getByTestId('receipts').getByText('1/1 received').waitFor();
 
     await sub.locator('[data-symbol="CCC3"]').click();
     await sub.getByTestId('timeline').getByText('Stop moved to breakeven').waitFor();
