@@ -112,11 +112,17 @@ export class SqlStore implements Store {
     let applied = 0;
     for (let version = current + 1; version <= this.backend.migrations.length; version++) {
       const statements = this.backend.migrations[version - 1] ?? [];
-      await this.db.transaction().execute(async (trx) => {
-        for (const statement of statements) await sql.raw(statement).execute(trx);
-        await trx.insertInto('schema_migrations').values({ version, applied_at: now() }).execute();
-      });
-      applied++;
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          // Recording the version first takes the write lock, and fails if another process
+          // (a second node, the CLI) applied this version since we looked: then it is done.
+          await trx.insertInto('schema_migrations').values({ version, applied_at: now() }).execute();
+          for (const statement of statements) await sql.raw(statement).execute(trx);
+        });
+        applied++;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
     }
     return applied;
   }
