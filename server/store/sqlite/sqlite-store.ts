@@ -17,6 +17,8 @@ export class SqliteStore extends SqlStore {
     super(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), {
       kind: 'sqlite',
       migrations: sqliteMigrations,
+      // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
+      groupCommit: true,
       close: async () => {
         if (raw.open) raw.close();
       },
