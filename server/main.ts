@@ -31,8 +31,14 @@ export async function serve(config: Config, logger: Logger = createLogger(config
       process.exit(1);
     }, 30_000);
     force.unref();
+    // server.close() closes the connections idle at that moment only; a keep-alive
+    // connection whose request answers later would hold the close open for its whole
+    // keep-alive timeout. Close each one as soon as its last request has answered.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+    idle.unref();
     try {
       await app.close();
+      clearInterval(idle);
       await runtime.close();
       logger.info('stopped');
       process.exit(0);
