@@ -90,7 +90,7 @@ test(`crash durability: ${ROUNDS} rounds of SIGKILL under ${PUBLISHERS} concurre
   };
 
   const nextRequest = (): Request => {
-    const key = `k${process.pid}-${++keyCounter}`;
+    const key = `crash-${process.pid}-${++keyCounter}`;
     const notes = `key=${key} ${'x'.repeat(rng.int(0, 400))}`;
     if (signalIds.length > 0 && rng.next() < 0.25) {
       return {
