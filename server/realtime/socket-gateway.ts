@@ -335,27 +335,26 @@ export class SocketGateway implements LiveSink {
     this.liveQueue = [];
     const nsp = this.io.of('/');
     const frames = events.map((event) => this.frameOf(event));
-    const targets = (event: StoredEvent) => [
-      ...(nsp.adapter.rooms.get(channelRoom(event.channel)) ?? []),
-      ...(nsp.adapter.rooms.get(ADMIN_ROOM) ?? []),
-    ];
-    if (events.length === 1) {
-      const event = events[0]!;
-      for (const id of targets(event)) {
-        const socket = nsp.sockets.get(id);
-        if (socket && event.seq > socket.data.liveFrom) this.send(socket, frames[0]!, events);
+    /** Calls `visit` for each socket of the event's rooms that may still receive it. */
+    const eachTarget = (event: StoredEvent, visit: (socket: IoSocket) => void) => {
+      for (const room of [channelRoom(event.channel), ADMIN_ROOM]) {
+        for (const id of nsp.adapter.rooms.get(room) ?? []) {
+          const socket = nsp.sockets.get(id);
+          if (socket && event.seq > socket.data.liveFrom) visit(socket);
+        }
       }
+    };
+    if (events.length === 1) {
+      eachTarget(events[0]!, (socket) => this.send(socket, frames[0]!, events));
       return;
     }
     const perSocket = new Map<IoSocket, number[]>();
     events.forEach((event, i) => {
-      for (const id of targets(event)) {
-        const socket = nsp.sockets.get(id);
-        if (!socket || event.seq <= socket.data.liveFrom) continue;
+      eachTarget(event, (socket) => {
         const list = perSocket.get(socket);
         if (list) list.push(i);
         else perSocket.set(socket, [i]);
-      }
+      });
     });
     for (const [socket, indices] of perSocket) {
       const frame = indices.length === 1 ? frames[indices[0]!]! : Buffer.concat(indices.map((i) => frames[i]!));
