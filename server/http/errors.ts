@@ -1,26 +1,12 @@
 /** Every failure leaves the API as `{ error: { code, message, fields? } }` with the right status. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
+import { fieldErrors } from '../../shared/field-errors.js';
 import { AppError } from '../core/errors.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> };
-}
-
-/** Per-field messages from a zod error: `takeProfits.5` → "must be a number". */
-export function fieldsOf(error: ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
-      for (const key of issue.keys) fields[`${prefix}${key}`] ??= 'is not a known field';
-      continue;
-    }
-    const key = issue.path.length ? issue.path.join('.') : '_';
-    fields[key] ??= issue.message;
-  }
-  return fields;
 }
 
 const CODES_BY_STATUS: Record<number, string> = {
@@ -45,7 +31,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     };
   }
   if (error instanceof ZodError) {
-    const fields = fieldsOf(error);
+    const fields = fieldErrors(error);
     const context = (error as ZodError & { validationContext?: string }).validationContext;
     const where = context === 'querystring' ? 'query' : context === 'params' ? 'path' : 'request body';
     return {

@@ -3,18 +3,8 @@
  * result or a server `fields` map into per-field messages (`takeProfits.1` and all).
  */
 import { useId, type ReactNode } from 'react';
-import type { ZodError } from 'zod';
 
-export type FieldErrors = Record<string, string>;
-
-export function fieldErrors(error: ZodError | undefined): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of error?.issues ?? []) {
-    const key = issue.path.length ? issue.path.join('.') : '_';
-    errors[key] ??= issue.message;
-  }
-  return errors;
-}
+export { fieldErrors, type FieldErrors } from '../../shared/field-errors.js';
 
 export interface FieldProps {
   label: string;
