@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { channelInputSchema } from '../../../shared/schemas.js';
-import { ApiError, post } from '../../api/client.js';
-import { Field, fieldErrors, optionalText, type FieldErrors } from '../../components/form.js';
+import { post } from '../../api/client.js';
+import { Field, optionalText } from '../../components/form.js';
+import { useSchemaForm } from '../../components/use-schema-form.js';
 import { formatDateTime } from '../../components/format.js';
 import { useSession, useSignedIn } from '../../state/session.js';
 
@@ -9,24 +10,18 @@ export function ChannelsPage() {
   const { me } = useSignedIn();
   const { refresh } = useSession();
   const [form, setForm] = useState({ slug: '', name: '', description: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { errors, submit: send } = useSchemaForm(channelInputSchema);
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const parsed = channelInputSchema.safeParse({ ...form, description: optionalText(form.description) });
-    setErrors(fieldErrors(parsed.error));
-    if (!parsed.success) return;
-    try {
-      await post('/api/channels', parsed.data);
-      setMessage({ tone: 'success', text: `Channel #${parsed.data.slug} created.` });
+    const outcome = await send({ ...form, description: optionalText(form.description) }, async (data) => {
+      await post('/api/channels', data);
+      setMessage({ tone: 'success', text: `Channel #${data.slug} created.` });
       setForm({ slug: '', name: '', description: '' });
       await refresh();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      setErrors(error.fields);
-      setMessage({ tone: 'error', text: error.message });
-    }
+    });
+    if (!outcome.ok && outcome.refused) setMessage({ tone: 'error', text: outcome.refused.message });
   };
 
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) =>

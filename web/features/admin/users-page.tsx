@@ -2,9 +2,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { PublicUser } from '../../../shared/events.js';
 import { ROLES, userInputSchema, type Role } from '../../../shared/schemas.js';
-import { api, ApiError, get, post } from '../../api/client.js';
+import { api, get, post } from '../../api/client.js';
 import type { Channel } from '../../api/types.js';
-import { Field, fieldErrors, optionalText, type FieldErrors } from '../../components/form.js';
+import { Field, optionalText } from '../../components/form.js';
+import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSignedIn } from '../../state/session.js';
 
 interface UserDraft {
@@ -64,24 +65,18 @@ export function UsersPage() {
 
 function CreateUserForm(props: { channels: Channel[]; onCreated(): void }) {
   const [draft, setDraft] = useState<UserDraft>(emptyDraft);
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const { errors, submit: send } = useSchemaForm(userInputSchema);
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const parsed = userInputSchema.safeParse({ ...draft, name: optionalText(draft.name) });
-    setErrors(fieldErrors(parsed.error));
-    if (!parsed.success) return;
-    try {
-      await post('/api/users', parsed.data);
-      setMessage({ tone: 'success', text: `${parsed.data.email} can now sign in.` });
+    const outcome = await send({ ...draft, name: optionalText(draft.name) }, async (data) => {
+      await post('/api/users', data);
+      setMessage({ tone: 'success', text: `${data.email} can now sign in.` });
       setDraft(emptyDraft);
       props.onCreated();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      setErrors(error.fields);
-      setMessage({ tone: 'error', text: error.message });
-    }
+    });
+    if (!outcome.ok && outcome.refused) setMessage({ tone: 'error', text: outcome.refused.message });
   };
   const set = (key: 'email' | 'password' | 'name') => (e: { target: { value: string } }) =>
     setDraft((d) => ({ ...d, [key]: e.target.value }));

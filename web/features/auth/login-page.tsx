@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { loginInputSchema } from '../../../shared/schemas.js';
-import { ApiError, post } from '../../api/client.js';
+import { post } from '../../api/client.js';
 import type { SessionStart } from '../../api/types.js';
-import { Field, fieldErrors, type FieldErrors } from '../../components/form.js';
+import { Field } from '../../components/form.js';
+import { useSchemaForm } from '../../components/use-schema-form.js';
 import { noticeFor, useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
 
@@ -10,24 +11,17 @@ export function LoginPage(props: { notice: Notice | null }) {
   const { signIn } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<Notice | null>(props.notice);
-  const [busy, setBusy] = useState(false);
+  const form = useSchemaForm(loginInputSchema);
+  const { errors, busy } = form;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const parsed = loginInputSchema.safeParse({ email, password });
-    setErrors(fieldErrors(parsed.error));
-    if (!parsed.success) return;
-    setBusy(true);
-    try {
-      await signIn(await post<SessionStart>('/api/auth/login', parsed.data));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      setErrors(error.fields);
-      setNotice(noticeFor(error) ?? { tone: 'error', text: error.message });
-      setBusy(false);
-    }
+    const outcome = await form.submit({ email, password }, async (data) =>
+      signIn(await post<SessionStart>('/api/auth/login', data)),
+    );
+    if (!outcome.ok && outcome.refused)
+      setNotice(noticeFor(outcome.refused) ?? { tone: 'error', text: outcome.refused.message });
   };
 
   return (

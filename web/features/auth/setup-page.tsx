@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { setupInputSchema } from '../../../shared/schemas.js';
-import { ApiError, post } from '../../api/client.js';
+import { post } from '../../api/client.js';
 import type { SessionStart } from '../../api/types.js';
-import { Field, fieldErrors, optionalText, type FieldErrors } from '../../components/form.js';
+import { Field, optionalText } from '../../components/form.js';
+import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
 
@@ -10,26 +11,18 @@ import { AuthLayout } from './auth-layout.js';
 export function SetupPage() {
   const { signIn } = useSession();
   const [form, setForm] = useState({ name: '', email: '', password: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<Notice | null>(null);
-  const [busy, setBusy] = useState(false);
+  const schemaForm = useSchemaForm(setupInputSchema);
+  const { errors, busy } = schemaForm;
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [key]: e.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const parsed = setupInputSchema.safeParse({ ...form, name: optionalText(form.name) });
-    setErrors(fieldErrors(parsed.error));
-    if (!parsed.success) return;
-    setBusy(true);
-    try {
-      await signIn(await post<SessionStart>('/api/setup', parsed.data));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      setErrors(error.fields);
-      setNotice({ tone: 'error', text: error.message });
-      setBusy(false);
-    }
+    const outcome = await schemaForm.submit({ ...form, name: optionalText(form.name) }, async (data) =>
+      signIn(await post<SessionStart>('/api/setup', data)),
+    );
+    if (!outcome.ok && outcome.refused) setNotice({ tone: 'error', text: outcome.refused.message });
   };
 
   return (
