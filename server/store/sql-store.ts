@@ -355,6 +355,17 @@ export class SqlStore implements Store {
     return rows.map(toEvent);
   }
 
+  async countEvents(query: { after: number; channels: ChannelScope; cap: number }): Promise<number> {
+    if (query.channels !== 'all' && query.channels.length === 0) return 0;
+    let inner = this.db.selectFrom('events').select('seq').where('seq', '>', query.after);
+    if (query.channels !== 'all') inner = inner.where('channel', 'in', query.channels);
+    const row = await this.db
+      .selectFrom(inner.limit(query.cap).as('capped'))
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async eventsOfSignal(signalId: string): Promise<StoredEvent[]> {
     const rows = await this.db
       .selectFrom('events')

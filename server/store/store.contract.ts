@@ -309,6 +309,16 @@ export function runStoreContract(
       );
     });
 
+    it('countEvents counts in scope after a seq, up to a cap', async () => {
+      const everything = await allEvents(store);
+      const goldAfter3 = everything.filter((e) => e.channel === 'gold' && e.seq > 3).length;
+      assert.ok(goldAfter3 > 1, 'the fixture has gold events to count');
+      assert.equal(await store.countEvents({ after: 3, channels: ['gold'], cap: 10_000 }), goldAfter3);
+      assert.equal(await store.countEvents({ after: 0, channels: 'all', cap: 10_000 }), everything.length);
+      assert.equal(await store.countEvents({ after: 0, channels: 'all', cap: 2 }), 2);
+      assert.equal(await store.countEvents({ after: 0, channels: [], cap: 10 }), 0);
+    });
+
     it('signals: updates derive the state; listing honours the channel scope', async () => {
       const { event } = await store.append(created('silver', 'admin-1', { symbol: 'XAGUSD', market: 'commodities' }));
       await store.append({

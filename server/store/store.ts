@@ -114,6 +114,8 @@ export interface Store {
   headSeq(): Promise<number>;
   readEvents(query: EventsQuery): Promise<StoredEvent[]>;
   eventsOfSignal(signalId: string): Promise<StoredEvent[]>;
+  /** How many events in scope follow `after`, counting no further than `cap`. */
+  countEvents(query: { after: number; channels: ChannelScope; cap: number }): Promise<number>;
   channelHeads(): Promise<ChannelHead[]>;
   /**
    * Writes already-hashed events verbatim (import, migration). Requires that each event's
