@@ -37,7 +37,13 @@ export async function createRuntime(
   logger: Logger,
   existing?: { store?: Store; bus?: Bus },
 ): Promise<Runtime> {
-  const store = existing?.store ?? (await openStore(config.databaseUrl));
+  const store =
+    existing?.store ??
+    (await openStore(config.databaseUrl, {
+      backgroundCheckpoints: {
+        onFailure: (reason) => logger.warn({ reason }, 'background checkpoints stopped; SQLite checkpoints in commits again'),
+      },
+    }));
   const applied = await store.migrate();
   if (applied > 0) logger.info({ applied, store: store.kind }, 'database migrated');
   const bus = existing?.bus ?? (await openBus(config, store, logger));

@@ -1,10 +1,15 @@
 /** Opens the store a DATABASE_URL names. Only this file knows which backends exist. */
 import type { Store } from './store.js';
 
-export async function openStore(databaseUrl: string): Promise<Store> {
+export interface OpenStoreOptions {
+  /** For a long-running server: SQLite checkpoints on a worker thread (see sqlite/checkpointer.ts). */
+  backgroundCheckpoints?: { onFailure: (reason: string) => void };
+}
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith('sqlite:')) {
     const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
-    return openSqliteStore(sqlitePath(databaseUrl));
+    return openSqliteStore(sqlitePath(databaseUrl), options);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresStore } = await import('./postgres/postgres-store.js');

@@ -15,6 +15,7 @@ import type { Role, SignalListQuery } from '../../shared/schemas.js';
 import { applyUpdate, initialView } from '../../shared/signal-state.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { eventHash } from '../core/hash-chain.js';
+import { hotQueries } from './hot-queries.js';
 import type { Database, EventsTable } from './schema.js';
 import type {
   AppendOptions,
@@ -105,12 +106,14 @@ function searchText(view: SignalView): string {
 
 export class SqlStore implements Store {
   readonly kind: string;
+  private readonly hot: ReturnType<typeof hotQueries>;
 
   constructor(
     readonly db: Db,
     private readonly backend: Backend,
   ) {
     this.kind = backend.kind;
+    this.hot = hotQueries(db);
   }
 
   async migrate(): Promise<number> {
@@ -213,21 +216,13 @@ export class SqlStore implements Store {
   private async appendIn(trx: Tx, draft: EventDraft, options: AppendOptions): Promise<AppendResult> {
     // The first statement takes the log lock (a row lock on PostgreSQL, the write lock on
     // SQLite) and holds it to commit: this is what makes seq gap-free and commit-ordered.
-    const { seq } = await trx
-      .updateTable('log_head')
-      .set((eb) => ({ seq: eb('seq', '+', 1) }))
-      .where('id', '=', 1)
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    const bumped = await this.hot.bumpLogHead.first(trx, {});
+    if (!bumped) throw new Error('log_head row is missing');
+    const seq = Number(bumped.seq);
 
     const { idempotency } = options;
     if (idempotency) {
-      const seen = await trx
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'event_id'])
-        .where('actor_id', '=', idempotency.actorId)
-        .where('key', '=', idempotency.key)
-        .executeTakeFirst();
+      const seen = await this.hot.idempotencyKey.first(trx, { actorId: idempotency.actorId, key: idempotency.key });
       if (seen) {
         if (seen.request_hash !== idempotency.requestHash) {
           throw conflict('idempotency_conflict', 'this idempotency key was already used for a different request');
@@ -247,15 +242,11 @@ export class SqlStore implements Store {
       channel = draft.channel;
     }
 
-    const head = await trx
-      .selectFrom('channel_heads')
-      .select(['hash', 'created_at'])
-      .where('channel', '=', channel)
-      .executeTakeFirst();
+    const head = await this.hot.channelHead.first(trx, { channel });
     const id = uuidv7();
     const stamp = now();
     const base = {
-      seq: Number(seq),
+      seq,
       id,
       type: draft.type,
       channel,
@@ -270,74 +261,66 @@ export class SqlStore implements Store {
 
     const signal = await this.writeEvent(trx, event, current);
     if (idempotency) {
-      await trx
-        .insertInto('idempotency_keys')
-        .values({
-          actor_id: idempotency.actorId,
-          key: idempotency.key,
-          request_hash: idempotency.requestHash,
-          event_id: id,
-          created_at: stamp,
-        })
-        .execute();
+      await this.hot.insertIdempotencyKey.run(trx, {
+        actor_id: idempotency.actorId,
+        key: idempotency.key,
+        request_hash: idempotency.requestHash,
+        event_id: id,
+        created_at: stamp,
+      });
     }
     return { event, signal, replayed: false };
   }
 
   /** Inserts the event, moves its channel head and updates the derived signal row. */
   private async writeEvent(trx: Tx, event: StoredEvent, current: SignalView | undefined): Promise<SignalView> {
-    await trx
-      .insertInto('events')
-      .values({
-        seq: event.seq,
-        id: event.id,
-        channel: event.channel,
-        type: event.type,
-        signal_id: event.signalId,
-        author: event.author,
-        created_at: event.createdAt,
-        data: JSON.stringify(event.data),
-        prev_hash: event.prevHash,
-        hash: event.hash,
-      })
-      .execute();
-    await trx
-      .insertInto('channel_heads')
-      .values({ channel: event.channel, seq: event.seq, hash: event.hash, created_at: event.createdAt })
-      .onConflict((oc) =>
-        oc.column('channel').doUpdateSet({ seq: event.seq, hash: event.hash, created_at: event.createdAt }),
-      )
-      .execute();
+    await this.hot.insertEvent.run(trx, {
+      seq: event.seq,
+      id: event.id,
+      channel: event.channel,
+      type: event.type,
+      signal_id: event.signalId,
+      author: event.author,
+      created_at: event.createdAt,
+      data: JSON.stringify(event.data),
+      prev_hash: event.prevHash,
+      hash: event.hash,
+    });
+    await this.hot.moveChannelHead.run(trx, {
+      channel: event.channel,
+      seq: event.seq,
+      hash: event.hash,
+      createdAt: event.createdAt,
+    });
 
     if (event.type === 'signal.created') {
       const view = initialView(event as SignalCreatedEvent);
-      await trx
-        .insertInto('signals')
-        .values({
-          id: view.id,
-          seq: view.seq,
-          last_seq: view.lastSeq,
-          channel: view.channel,
-          symbol: view.symbol,
-          market: view.market,
-          side: view.side,
-          status: view.status,
-          search: searchText(view),
-          created_at: view.createdAt,
-          updated_at: view.updatedAt,
-          view: JSON.stringify(view),
-        })
-        .execute();
+      await this.hot.insertSignal.run(trx, {
+        id: view.id,
+        seq: view.seq,
+        last_seq: view.lastSeq,
+        channel: view.channel,
+        symbol: view.symbol,
+        market: view.market,
+        side: view.side,
+        status: view.status,
+        search: searchText(view),
+        created_at: view.createdAt,
+        updated_at: view.updatedAt,
+        view: JSON.stringify(view),
+      });
       return view;
     }
     const before = current ?? (await this.signalIn(trx, event.signalId));
     if (!before) throw notFound('signal');
     const view = applyUpdate(before, event as SignalUpdatedEvent);
-    await trx
-      .updateTable('signals')
-      .set({ last_seq: view.lastSeq, status: view.status, updated_at: view.updatedAt, view: JSON.stringify(view) })
-      .where('id', '=', view.id)
-      .execute();
+    await this.hot.updateSignal.run(trx, {
+      id: view.id,
+      lastSeq: view.lastSeq,
+      status: view.status,
+      updatedAt: view.updatedAt,
+      view: JSON.stringify(view),
+    });
     return view;
   }
 
@@ -436,7 +419,7 @@ export class SqlStore implements Store {
   // ---------------------------------------------------------------- signals
 
   private async signalIn(db: Db | Tx, id: string): Promise<SignalView | undefined> {
-    const row = await db.selectFrom('signals').select('view').where('id', '=', id).executeTakeFirst();
+    const row = await this.hot.signalView.first(db, { id });
     return row ? (JSON.parse(row.view) as SignalView) : undefined;
   }
 
@@ -488,7 +471,7 @@ export class SqlStore implements Store {
   }
 
   async getUser(id: string): Promise<UserRecord | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.hot.userById.first(this.db, { id });
     return row && toUser(row);
   }
 
@@ -564,7 +547,7 @@ export class SqlStore implements Store {
   }
 
   async getChannel(slug: string): Promise<ChannelRecord | undefined> {
-    const row = await this.db.selectFrom('channels').selectAll().where('slug', '=', slug).executeTakeFirst();
+    const row = await this.hot.channelBySlug.first(this.db, { slug });
     return row && toChannel(row);
   }
 
@@ -587,12 +570,7 @@ export class SqlStore implements Store {
   }
 
   async channelsOf(userId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('grants')
-      .select('channel')
-      .where('user_id', '=', userId)
-      .orderBy('channel')
-      .execute();
+    const { rows } = await this.hot.channelsOfUser.run(this.db, { userId });
     return rows.map((r) => r.channel);
   }
 
@@ -622,7 +600,7 @@ export class SqlStore implements Store {
   }
 
   async findSession(tokenHash: string): Promise<SessionRecord | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = await this.hot.sessionByTokenHash.first(this.db, { tokenHash });
     return (
       row && {
         id: row.id,

@@ -43,6 +43,23 @@ runStoreContract('sqlite', async () => {
   return harness(database, () => openSqliteStore(sqlitePath(database.url)), false);
 });
 
+// As the server opens it: checkpoints on a worker thread while the contract writes.
+runStoreContract('sqlite, background checkpoints', async () => {
+  const database = sqliteDatabase();
+  return harness(
+    database,
+    () =>
+      openSqliteStore(sqlitePath(database.url), {
+        backgroundCheckpoints: {
+          onFailure: (reason) => {
+            throw new Error(reason);
+          },
+        },
+      }),
+    false,
+  );
+});
+
 runStoreContract(
   'postgres',
   async () => {

@@ -9,12 +9,25 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
 import { sqliteMigrations } from './migrations.js';
+import { withStatementCache } from './statement-cache.js';
+import { BackgroundCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 const SYNCHRONOUS_FULL = 2;
 
+export interface SqliteOpenOptions {
+  readonly?: boolean;
+  /**
+   * Checkpoint the WAL on a worker thread instead of inside commits (the server does; short
+   * CLI runs keep SQLite's default). Called if the thread fails and SQLite's own returns.
+   */
+  backgroundCheckpoints?: { onFailure: (reason: string) => void };
+}
+
 export class SqliteStore extends SqlStore {
+  private checkpointer: BackgroundCheckpointer | undefined;
+
   constructor(readonly raw: BetterSqlite3.Database) {
-    super(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), {
+    super(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }), {
       kind: 'sqlite',
       migrations: sqliteMigrations,
       // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
@@ -23,6 +36,22 @@ export class SqliteStore extends SqlStore {
         if (raw.open) raw.close();
       },
     });
+  }
+
+  /** Moves checkpoints to a worker thread (see checkpointer.ts). */
+  checkpointInBackground(file: string, onFailure: (reason: string) => void): void {
+    this.checkpointer ??= new BackgroundCheckpointer(this.raw, file, onFailure);
+  }
+
+  /** Runs of the background checkpointer, when there is one. */
+  get checkpointStats(): CheckpointStats | undefined {
+    return this.checkpointer?.stats;
+  }
+
+  override async close(): Promise<void> {
+    // The thread's connection closes first, so this one, the last, checkpoints and removes the WAL.
+    await this.checkpointer?.close();
+    await super.close();
   }
 
   /**
@@ -62,7 +91,7 @@ export class SqliteStore extends SqlStore {
 }
 
 /** Opens (creating if needed) the SQLite file at `file` and refuses to run without durable settings. */
-export function openSqliteStore(file: string, options: { readonly?: boolean } = {}): SqliteStore {
+export function openSqliteStore(file: string, options: SqliteOpenOptions = {}): SqliteStore {
   if (file !== ':memory:' && !options.readonly) mkdirSync(dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file, {
     readonly: options.readonly ?? false,
@@ -83,5 +112,9 @@ export function openSqliteStore(file: string, options: { readonly?: boolean } = 
       );
     }
   }
-  return new SqliteStore(raw);
+  const store = new SqliteStore(raw);
+  if (options.backgroundCheckpoints && !options.readonly && file !== ':memory:') {
+    store.checkpointInBackground(file, options.backgroundCheckpoints.onFailure);
+  }
+  return store;
 }
