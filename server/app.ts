@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -16,6 +15,7 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import { LIMITS } from '../shared/limits.js';
 import { errorHandler } from './http/errors.js';
+import { securityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { chainRoutes } from './http/routes/chain.js';
@@ -74,7 +74,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   });
 
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
+  securityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
