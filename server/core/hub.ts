@@ -7,6 +7,10 @@
  * A subscriber joins through `replayThenLive`: it is registered for live events first
  * (buffering), the log is read up to the hub's head at that moment, and then the buffer is
  * drained, skipping what was already sent — so the hand-over has no gap and no duplicate.
+ *
+ * The hub keeps the most recent events it delivered, a contiguous run ending at its head. A
+ * subscriber who was away for less than that window replays from memory: when thousands
+ * reconnect at once after an outage, the log is not read and parsed once per subscriber.
  */
 import type { StoredEvent } from '../../shared/events.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
@@ -33,6 +37,9 @@ export interface CatchUp {
   isClosed(): boolean;
 }
 
+/** About a minute of a busy provider's signals; older gaps are read from the log. */
+export const DEFAULT_RECENT_EVENTS = 5000;
+
 export class CatchUpOverflow extends Error {
   constructor() {
     super('too many live events arrived while replaying; reconnect to resume');
@@ -51,6 +58,8 @@ export interface HubOptions {
   replayPageSize?: number;
   /** Live events one catching-up subscriber may buffer before it is told to reconnect. */
   maxBuffered?: number;
+  /** How many of the latest delivered events are kept for replays. */
+  recentEvents?: number;
   onError?: (error: unknown, context: string) => void;
 }
 
@@ -66,6 +75,10 @@ export class Hub {
   private readonly pollMs: number;
   private readonly pageSize: number;
   private readonly maxBuffered: number;
+  /** The latest delivered events, contiguous: recent[i].seq === recentFrom + i, the last is the head. */
+  private recent: StoredEvent[] = [];
+  private recentFrom = 1;
+  private readonly recentCapacity: number;
   private readonly onError: (error: unknown, context: string) => void;
 
   constructor(
@@ -75,6 +88,7 @@ export class Hub {
     this.pollMs = options.pollMs ?? 1000;
     this.pageSize = options.replayPageSize ?? 500;
     this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT_EVENTS;
     this.onError = options.onError ?? (() => {});
   }
 
@@ -85,6 +99,7 @@ export class Hub {
 
   async start(bus: Bus): Promise<void> {
     this.head = await this.store.headSeq();
+    this.recentFrom = this.head + 1;
     this.unsubscribe = bus.subscribe((message) => this.onBus(message));
     this.timer = setInterval(() => void this.catchUpFromLog(), this.pollMs);
     this.timer.unref();
@@ -123,6 +138,7 @@ export class Hub {
 
   private deliver(event: StoredEvent): void {
     this.head = event.seq;
+    this.remember(event);
     for (const p of this.pending) {
       if (!p.canSee(event.channel)) continue;
       if (p.buffer.length >= this.maxBuffered) p.overflow = true;
@@ -135,6 +151,34 @@ export class Hub {
         this.onError(error, `delivering seq ${event.seq}`);
       }
     }
+  }
+
+  private remember(event: StoredEvent): void {
+    this.recent.push(event);
+    // Trim in batches, so the array is not shifted on every event.
+    if (this.recent.length >= this.recentCapacity * 2) {
+      const drop = this.recent.length - this.recentCapacity;
+      this.recent = this.recent.slice(drop);
+      this.recentFrom += drop;
+    }
+  }
+
+  /**
+   * Up to `limit` events after `after`, no further than `upTo`, from memory when the window
+   * still holds them all (it always reaches the head, and `upTo` is never past the head).
+   */
+  private async readPage(after: number, upTo: number, limit: number, channels: ChannelScope): Promise<StoredEvent[]> {
+    if (after + 1 >= this.recentFrom && upTo <= this.head) {
+      // The same contract as the log's read: the first `limit` events in scope.
+      const page: StoredEvent[] = [];
+      const last = upTo - this.recentFrom;
+      for (let i = after + 1 - this.recentFrom; i <= last && page.length < limit; i++) {
+        const event = this.recent[i]!;
+        if (channels === 'all' || channels.includes(event.channel)) page.push(event);
+      }
+      return page;
+    }
+    return this.store.readEvents({ after, upTo, limit, channels });
   }
 
   /** Reads and delivers everything after the head that the log holds. One read at a time. */
@@ -176,12 +220,7 @@ export class Hub {
       const target = this.head;
       let last = sub.after;
       while (last < target && !sub.isClosed()) {
-        const page = await this.store.readEvents({
-          after: last,
-          upTo: target,
-          limit: this.pageSize,
-          channels: sub.scope(),
-        });
+        const page = await this.readPage(last, target, this.pageSize, sub.scope());
         const visible = page.filter((e) => sub.canSee(e.channel));
         if (visible.length > 0) await sub.sendReplay(visible);
         if (page.length < this.pageSize) break;
