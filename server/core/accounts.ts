@@ -96,8 +96,7 @@ export class AccountService {
     if (session.expiresAt <= new Date().toISOString()) {
       throw new AppError(401, 'session_expired', 'session expired; sign in again');
     }
-    const user = await this.store.getUser(session.userId);
-    if (!user) throw unauthorized('session is not valid; sign in again');
+    const { user } = session;
     if (user.disabledAt) throw new AppError(401, 'account_disabled', 'this account is disabled');
     const channels = user.role === 'admin' ? [] : await this.store.channelsOf(user.id);
     return { user, sessionId: session.id, channels };

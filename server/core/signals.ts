@@ -15,6 +15,9 @@ import { canSee, isAdmin, scopeOf, type Actor } from './policy.js';
 const requestHash = (body: unknown) => createHash('sha256').update(canonicalJson(body)).digest('hex');
 
 export class SignalService {
+  /** Channels are never deleted: one seen to exist needs no second look. */
+  private readonly knownChannels = new Set<string>();
+
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
@@ -22,8 +25,11 @@ export class SignalService {
 
   async publish(actor: Actor, input: SignalInput): Promise<AppendResult> {
     if (!isAdmin(actor)) throw forbidden('only admins publish signals');
-    if (!(await this.store.getChannel(input.channel))) {
-      throw badRequest('unknown channel', { channel: `channel ${input.channel} does not exist` });
+    if (!this.knownChannels.has(input.channel)) {
+      if (!(await this.store.getChannel(input.channel))) {
+        throw badRequest('unknown channel', { channel: `channel ${input.channel} does not exist` });
+      }
+      this.knownChannels.add(input.channel);
     }
     const { idempotencyKey, channel, ...data } = input;
     const result = await this.store.append(

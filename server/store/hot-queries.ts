@@ -11,8 +11,27 @@ export type HotQueries = ReturnType<typeof hotQueries>;
 export function hotQueries(db: Kysely<Database>) {
   return {
     // Authentication
-    sessionByTokenHash: new PreparedQuery<{ tokenHash: string }, Selectable<Database['sessions']>>((p) =>
-      db.selectFrom('sessions').selectAll().where('token_hash', '=', p('tokenHash')),
+    // The user's columns keep their names; the session's are prefixed.
+    sessionWithUser: new PreparedQuery<
+      { tokenHash: string },
+      Selectable<Database['users']> & {
+        session_id: string;
+        session_created_at: string;
+        expires_at: string;
+        revoked_at: string | null;
+      }
+    >((p) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .selectAll('users')
+        .select([
+          'sessions.id as session_id',
+          'sessions.created_at as session_created_at',
+          'sessions.expires_at',
+          'sessions.revoked_at',
+        ])
+        .where('sessions.token_hash', '=', p('tokenHash')),
     ),
     userById: new PreparedQuery<{ id: string }, Selectable<Database['users']>>((p) =>
       db.selectFrom('users').selectAll().where('id', '=', p('id')),

@@ -7,7 +7,7 @@
  * A value is named with `param('name')` while building; compiling leaves a placeholder per
  * value, in order, and `run` fills them from the values given.
  */
-import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
+import type { CompiledQuery, Compilable, QueryResult, QueryId, RootOperationNode } from 'kysely';
 
 const MARK = '\u0000param:';
 
@@ -20,12 +20,17 @@ type Slot<V> = { name: keyof V } | { constant: unknown };
 
 export class PreparedQuery<V extends object, Row> {
   private readonly sql: string;
+  private readonly query: RootOperationNode;
+  private readonly queryId: QueryId;
   private readonly slots: ReadonlyArray<Slot<V>>;
 
   constructor(build: (param: <K extends keyof V & string>(name: K) => V[K]) => Compilable<Row>) {
     const compiled = build((name) => `${MARK}${name}` as never).compile();
     if (compiled.sql.includes(MARK)) throw new Error(`a param() was compiled into the SQL text: ${compiled.sql}`);
     this.sql = compiled.sql;
+    // Plugins match a result to its query by these (the test-only append delay does).
+    this.query = compiled.query;
+    this.queryId = compiled.queryId;
     this.slots = compiled.parameters.map((value) =>
       typeof value === 'string' && value.startsWith(MARK)
         ? { name: value.slice(MARK.length) as keyof V }
@@ -35,7 +40,8 @@ export class PreparedQuery<V extends object, Row> {
 
   run(runner: QueryRunner, values: V): Promise<QueryResult<Row>> {
     const parameters = this.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant));
-    return runner.executeQuery(CompiledQuery.raw(this.sql, parameters) as CompiledQuery<Row>);
+    const query: CompiledQuery<Row> = { sql: this.sql, query: this.query, queryId: this.queryId, parameters };
+    return runner.executeQuery(query);
   }
 
   async first(runner: QueryRunner, values: V): Promise<Row | undefined> {

@@ -26,7 +26,7 @@ import type {
   EventDraft,
   EventsQuery,
   LoginThrottle,
-  SessionRecord,
+  SessionWithUser,
   SigningKeyRecord,
   Store,
   UserRecord,
@@ -599,15 +599,16 @@ export class SqlStore implements Store {
       .execute();
   }
 
-  async findSession(tokenHash: string): Promise<SessionRecord | undefined> {
-    const row = await this.hot.sessionByTokenHash.first(this.db, { tokenHash });
+  async findSession(tokenHash: string): Promise<SessionWithUser | undefined> {
+    const row = await this.hot.sessionWithUser.first(this.db, { tokenHash });
     return (
       row && {
-        id: row.id,
-        userId: row.user_id,
-        createdAt: row.created_at,
+        id: row.session_id,
+        userId: row.id,
+        createdAt: row.session_created_at,
         expiresAt: row.expires_at,
         revokedAt: row.revoked_at,
+        user: toUser(row),
       }
     );
   }

@@ -432,6 +432,8 @@ export function runStoreContract(
       const found = await store.findSession('t-1');
       assert.equal(found?.id, 's-1');
       assert.equal(found?.userId, sub.id);
+      assert.equal(found?.user.id, sub.id, 'the session comes with its user');
+      assert.equal(found?.user.email, 'sessions@example.test');
       assert.equal(found?.revokedAt, null);
       assert.equal(await store.findSession('unknown'), undefined);
       await store.revokeSession('s-1');

@@ -64,6 +64,11 @@ export interface SessionRecord {
   revokedAt: string | null;
 }
 
+/** A session with its user, read together: what authenticating a request needs. */
+export interface SessionWithUser extends SessionRecord {
+  user: UserRecord;
+}
+
 export interface ChannelHead {
   channel: string;
   seq: number;
@@ -149,7 +154,7 @@ export interface Store {
   subscribersOf(channel: string): Promise<Array<{ id: string; deliveredSeq: number; readSeq: number }>>;
 
   createSession(session: { id: string; tokenHash: string; userId: string; expiresAt: string }): Promise<void>;
-  findSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  findSession(tokenHash: string): Promise<SessionWithUser | undefined>;
   /** Ids of the user's sessions that are neither revoked nor expired. */
   liveSessionIds(userId: string): Promise<Set<string>>;
   revokeSession(id: string): Promise<void>;
