@@ -142,8 +142,16 @@ function durableSection(d: DurableResult): string {
     }),
     ratio(d.acks['signal-desk']?.[i]?.p99, d.acks.plain?.[i]?.p99),
   ]);
+  if (d.firstAckMs) {
+    rows.push([
+      'first publish after start',
+      ...SYSTEMS.map((n) => (d.firstAckMs?.[n] === undefined ? '–' : fmt(d.firstAckMs[n], 2))),
+      ratio(d.firstAckMs['signal-desk'], d.firstAckMs.plain),
+    ]);
+  }
+  const warm = d.warmup ? `, after ${d.warmup} unmeasured publishes per server` : '';
   return [
-    `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
+    `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate${warm}; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
     '',
     table(['rate', 'floor', 'plain', 'signal-desk', 'signal-desk p99 ÷ plain'], rows),
   ].join('\n');
