@@ -23,7 +23,7 @@ export interface DurableResult {
 }
 
 export function durablePlan(quick: boolean) {
-  return quick ? { rates: [10, 100], seconds: 1, warmup: 20 } : { rates: [10, 100, 500], seconds: 5, warmup: 300 };
+  return quick ? { rates: [10, 100], seconds: 1, warmup: 20 } : { rates: [10, 100, 500], seconds: 10, warmup: 300 };
 }
 
 export async function durable(ctx: BenchContext): Promise<DurableResult> {
