@@ -66,11 +66,15 @@ function fanoutSection(f: FanoutResult): string {
         fmt(r.generatorCores, 2),
         ratio(r.lastReceiver.p99, floor?.lastReceiver.p99),
         ratio(r.lastReceiver.p99, plain?.lastReceiver.p99),
+        (f.p99s?.[name]?.[i] ?? [r.lastReceiver.p99]).map((p) => fmt(p)).join(', '),
       ]);
     }
   });
   return [
-    `### 1. Fan-out (${f.signals} signals at ${f.rate}/s per size; ms from the planned send time)`,
+    `### 1. Fan-out (${f.signals} signals at ${f.rate}/s per size; ms from the planned send time` +
+      (f.repeats && f.repeats > 1
+        ? `; each size run ${f.repeats} times with the systems interleaved, the run with the median last-receiver p99 shown)`
+        : ')'),
     '',
     table(
       [
@@ -87,6 +91,7 @@ function fanoutSection(f: FanoutResult): string {
         'generator cores',
         'p99 ÷ floor',
         'p99 ÷ plain',
+        'p99 of each run',
       ],
       rows,
     ),
