@@ -41,7 +41,8 @@ export async function createRuntime(
     existing?.store ??
     (await openStore(config.databaseUrl, {
       backgroundCheckpoints: {
-        onFailure: (reason) => logger.warn({ reason }, 'background checkpoints stopped; SQLite checkpoints in commits again'),
+        onFailure: (reason) =>
+          logger.warn({ reason }, 'background checkpoints stopped; SQLite checkpoints in commits again'),
       },
     }));
   const applied = await store.migrate();
