@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StoredEvent } from '../../shared/events.js';
 import { tempDir } from '../../test/helpers/databases.js';
+import { signalData } from '../../test/helpers/signal-data.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import type { ChannelScope } from '../store/store.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -17,14 +18,7 @@ const dir = tempDir('hub-');
 let store: SqliteStore;
 const bus = new MemoryBus();
 
-const data = (i: number) => ({
-  symbol: `S${i}`,
-  market: 'crypto' as const,
-  side: 'buy' as const,
-  entry: 100,
-  stopLoss: 90,
-  takeProfits: [110],
-});
+const data = (i: number) => signalData(`S${i}`);
 
 async function publish(count: number, from: number): Promise<void> {
   for (let i = from; i < from + count; i++) {

@@ -7,28 +7,20 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../../test/helpers/databases.js';
+import { signalData } from '../../test/helpers/signal-data.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 
 const dir = tempDir('group-commit-');
 after(() => dir.remove());
 
-const data = (symbol: string) => ({
-  symbol,
-  market: 'crypto' as const,
-  side: 'buy' as const,
-  entry: 100,
-  stopLoss: 90,
-  takeProfits: [110],
-});
-
 test('appends in one turn commit together; a failing one alone is rolled back', async () => {
   const store = openSqliteStore(join(dir.path, 'group.db'));
   await store.migrate();
   await store.createChannel({ slug: 'fx', name: 'FX', description: null });
-  const first = await store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: data('EURUSD') });
+  const first = await store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: signalData('EURUSD') });
 
   const outcomes = await Promise.allSettled([
-    store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: data('A') }),
+    store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: signalData('A') }),
     store.append(
       { type: 'signal.updated', signalId: first.event.signalId, author: 'a', data: { type: 'note', notes: 'x' } },
       {
@@ -38,18 +30,18 @@ test('appends in one turn commit together; a failing one alone is rolled back', 
       },
     ),
     store.append(
-      { type: 'signal.created', channel: 'fx', author: 'a', data: data('B') },
+      { type: 'signal.created', channel: 'fx', author: 'a', data: signalData('B') },
       {
         idempotency: { actorId: 'a', key: 'k1', requestHash: 'h1' },
       },
     ),
     store.append(
-      { type: 'signal.created', channel: 'fx', author: 'a', data: data('B') },
+      { type: 'signal.created', channel: 'fx', author: 'a', data: signalData('B') },
       {
         idempotency: { actorId: 'a', key: 'k1', requestHash: 'h1' },
       },
     ),
-    store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: data('D') }),
+    store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: signalData('D') }),
   ]);
 
   const [a, refused, b, bAgain, d] = outcomes;

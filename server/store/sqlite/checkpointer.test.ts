@@ -9,20 +9,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { tempDir } from '../../../test/helpers/databases.js';
+import { signalData } from '../../../test/helpers/signal-data.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { openSqliteStore } from './sqlite-store.js';
 
 const dir = tempDir('checkpointer-');
 after(() => dir.remove());
 
-const data = (i: number) => ({
-  symbol: `S${i}`,
-  market: 'crypto' as const,
-  side: 'buy' as const,
-  entry: 100,
-  stopLoss: 90,
-  takeProfits: [110],
-});
+const data = (i: number) => signalData(`S${i}`);
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
