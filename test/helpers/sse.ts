@@ -66,3 +66,24 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       }),
   };
 }
+
+/**
+ * Opens a stream, reads it until the `live` marker (the replay is done) and closes it.
+ * Resolves with the status and the messages before `live`; a non-200 answer has none.
+ */
+export async function readSseUntilLive(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<{ status: number; messages: SseMessage[] }> {
+  const stream = await openSse(url, headers);
+  try {
+    if (stream.status !== 200) return { status: stream.status, messages: [] };
+    await stream.waitFor((messages) => messages.some((m) => m.event === 'live'), timeoutMs);
+    const live = stream.messages.findIndex((m) => m.event === 'live');
+    return { status: stream.status, messages: stream.messages.slice(0, live) };
+  } finally {
+    stream.close();
+    await stream.closed;
+  }
+}

@@ -49,6 +49,11 @@ function handshake(options: { origin?: string; cookie?: string; token?: string }
       ...(options.cookie ? { cookie: options.cookie } : {}),
     },
   });
+  return handshakeOutcome(socket);
+}
+
+/** 'connected', or the connect_error message; the socket is closed either way. */
+function handshakeOutcome(socket: ReturnType<typeof io>): Promise<string> {
   return new Promise((resolve) => {
     socket.once('connect', () => {
       socket.close();
@@ -263,15 +268,7 @@ describe('accounts', () => {
 
 /** A handshake that puts the token in the URL query instead of the auth packet. */
 function handshakeWithQueryToken(token: string): Promise<string> {
-  const socket = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, query: { token } });
-  return new Promise((resolve) => {
-    socket.once('connect', () => {
-      socket.close();
-      resolve('connected');
-    });
-    socket.once('connect_error', (error) => {
-      socket.close();
-      resolve(error.message);
-    });
-  });
+  return handshakeOutcome(
+    io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false, query: { token } }),
+  );
 }

@@ -20,6 +20,7 @@ import {
   type Account,
   type TestServer,
 } from '../helpers/server.js';
+import { readSseUntilLive } from '../helpers/sse.js';
 import { report, sleep, failures, test } from './support.js';
 
 let server: TestServer;
@@ -48,37 +49,14 @@ function api(actor: Actor): Api {
 
 /** Reads an SSE stream until the `live` marker (replay done) or a timeout; returns its events. */
 async function readSse(actor: Actor, query: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const res = await fetch(`${server.url}/api/stream${query}`, {
-    headers: { ...(actor.token ? { authorization: `Bearer ${actor.token}` } : {}), ...headers },
-    signal: controller.signal,
+  const { status, messages } = await readSseUntilLive(`${server.url}/api/stream${query}`, {
+    ...(actor.token ? { authorization: `Bearer ${actor.token}` } : {}),
+    ...headers,
   });
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    return { status: res.status, events: [] as StoredEvent[] };
-  }
-  const events: StoredEvent[] = [];
-  const decoder = new TextDecoder();
-  let text = '';
-  const timer = setTimeout(() => controller.abort(), 10_000);
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      text += decoder.decode(chunk, { stream: true });
-      let cut: number;
-      while ((cut = text.indexOf('\n\n')) >= 0) {
-        const frame = text.slice(0, cut);
-        text = text.slice(cut + 2);
-        const event = /^event: (.*)$/m.exec(frame)?.[1];
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (event === 'live') return { status: 200, events };
-        if (data && (event === 'new_signal' || event === 'signal_update')) events.push(JSON.parse(data) as StoredEvent);
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  throw new Error(`${actor.name}: SSE stream ended before live`);
+  const events = messages
+    .filter((m) => m.event === 'new_signal' || m.event === 'signal_update')
+    .map((m) => JSON.parse(m.data) as StoredEvent);
+  return { status, events };
 }
 
 /** Connects a socket and resolves with what it replayed before `live`, or the connect error. */

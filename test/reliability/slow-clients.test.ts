@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { LIMITS } from '../../shared/limits.js';
 import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
+import { readSseUntilLive } from '../helpers/sse.js';
 import { connect, type Account, type Subscriber } from '../helpers/server.js';
 import {
   createChannels,
@@ -42,31 +43,12 @@ let greedy: Account;
 const figures: Record<string, number> = {};
 
 /** The seqs an SSE stream resumed with Last-Event-ID sends before `live`. */
-async function readSseUntilLive(token: string, lastEventId: number): Promise<number[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${server.url}/api/stream`, {
-    headers: { authorization: `Bearer ${token}`, 'last-event-id': String(lastEventId) },
-    signal: controller.signal,
+async function resumeSse(token: string, lastEventId: number): Promise<number[]> {
+  const { messages } = await readSseUntilLive(`${server.url}/api/stream`, {
+    authorization: `Bearer ${token}`,
+    'last-event-id': String(lastEventId),
   });
-  const seqs: number[] = [];
-  let text = '';
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      text += decoder.decode(chunk, { stream: true });
-      let cut: number;
-      while ((cut = text.indexOf('\n\n')) >= 0) {
-        const frame = text.slice(0, cut);
-        text = text.slice(cut + 2);
-        if (frame.includes('event: live')) return seqs;
-        const id = /^id: (\d+)$/m.exec(frame)?.[1];
-        if (id) seqs.push(Number(id));
-      }
-    }
-  } finally {
-    controller.abort();
-  }
-  throw new Error('SSE stream ended before live');
+  return messages.filter((m) => m.id !== undefined).map((m) => Number(m.id));
 }
 
 function rssBytes(): number {
@@ -261,7 +243,7 @@ describe('slow and greedy clients', () => {
       const got = stream.seqs;
       assert.ok(got.length < published.length, 'the slow SSE stream was cut before the end');
       assert.deepEqual(got, published.slice(0, got.length), 'what a slow SSE stream got is a gap-free prefix');
-      const again = await readSseUntilLive(slowUser.token, got.at(-1) ?? 0);
+      const again = await resumeSse(slowUser.token, got.at(-1) ?? 0);
       assert.deepEqual([...got, ...again], published, 'SSE resume without gap or duplicate');
       streamsResumed++;
     }
