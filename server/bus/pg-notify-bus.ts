@@ -10,6 +10,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { resilientPool } from '../store/postgres/resilient-pool.js';
 import type { Bus, BusMessage } from './bus.js';
 
 const CHANNEL = 'signal_desk';
@@ -39,16 +40,13 @@ export class PgNotifyBus implements Bus {
     private readonly logger: Logger,
     options: PgNotifyBusOptions = {},
   ) {
-    this.pool = new pg.Pool({
+    this.pool = resilientPool({
       connectionString,
       max: 2,
       connectionTimeoutMillis: 5000,
       keepAlive: true,
       application_name: 'signal-desk-bus',
     });
-    // A publish connection dying between checkout and query must not crash the process.
-    this.pool.on('error', () => {});
-    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.ready = this.listen();
     this.heartbeat = setInterval(() => void this.probe(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.heartbeat.unref();

@@ -77,14 +77,25 @@ test('replays from the window match the log, for every start, scope and page bou
   try {
     await publish(50, 12); // the window keeps the latest 20 to 40 of these
     assert.equal(hub.headSeq, 62);
-    for (const scope of ['all', ['fx'], ['crypto'], ['fx', 'crypto'], []] as ChannelScope[]) {
-      for (const start of [0, 5, 11, 12, 13, 30, 41, 42, 43, 55, 61, 62]) {
-        assert.deepEqual(
-          await replay(hub, start, scope),
-          await fromLog(start, scope),
-          `after ${start}, scope ${JSON.stringify(scope)}`,
-        );
+    // The window holds seq 33…62 now (trimmed to 20 when it reached 40): older starts need the log.
+    const readEvents = store.readEvents.bind(store);
+    let logReads = 0;
+    store.readEvents = (query) => {
+      logReads++;
+      return readEvents(query);
+    };
+    try {
+      for (const scope of ['all', ['fx'], ['crypto'], ['fx', 'crypto'], []] as ChannelScope[]) {
+        for (const start of [0, 5, 11, 12, 13, 30, 31, 32, 33, 41, 42, 43, 55, 61, 62]) {
+          logReads = 0;
+          const replayed = await replay(hub, start, scope);
+          const fromWindow = logReads === 0;
+          assert.deepEqual(replayed, await fromLog(start, scope), `after ${start}, scope ${JSON.stringify(scope)}`);
+          assert.equal(fromWindow, start >= 32, `after ${start}: read from the window iff inside it`);
+        }
       }
+    } finally {
+      store.readEvents = readEvents;
     }
   } finally {
     await hub.stop();

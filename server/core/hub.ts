@@ -38,7 +38,7 @@ export interface CatchUp {
 }
 
 /** About a minute of a busy provider's signals; older gaps are read from the log. */
-export const DEFAULT_RECENT_EVENTS = 5000;
+const DEFAULT_RECENT_EVENTS = 5000;
 
 export class CatchUpOverflow extends Error {
   constructor() {

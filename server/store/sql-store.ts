@@ -15,7 +15,7 @@ import type { Role, SignalListQuery } from '../../shared/schemas.js';
 import { applyUpdate, initialView } from '../../shared/signal-state.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { eventHash } from '../core/hash-chain.js';
-import { hotQueries } from './hot-queries.js';
+import { hotQueries, type HotQueries } from './hot-queries.js';
 import type { Database, EventsTable } from './schema.js';
 import type {
   AppendOptions,
@@ -54,6 +54,9 @@ interface QueuedAppend {
 
 type Db = Kysely<Database>;
 type Tx = Transaction<Database>;
+
+/** Thrown inside a migration's transaction when another process recorded that version first. */
+class VersionAlreadyApplied extends Error {}
 
 /** Thrown inside the append transaction to roll back the seq bump when an idempotency key matched. */
 class IdempotentReplay extends Error {
@@ -106,7 +109,7 @@ function searchText(view: SignalView): string {
 
 export class SqlStore implements Store {
   readonly kind: string;
-  private readonly hot: ReturnType<typeof hotQueries>;
+  private readonly hot: HotQueries;
 
   constructor(
     readonly db: Db,
@@ -132,12 +135,19 @@ export class SqlStore implements Store {
         await this.db.transaction().execute(async (trx) => {
           // Recording the version first takes the write lock, and fails if another process
           // (a second node, the CLI) applied this version since we looked: then it is done.
-          await trx.insertInto('schema_migrations').values({ version, applied_at: now() }).execute();
+          // Only that insert means so; a migration statement's own failure is rethrown.
+          await trx
+            .insertInto('schema_migrations')
+            .values({ version, applied_at: now() })
+            .execute()
+            .catch((error: unknown) => {
+              throw isUniqueViolation(error) ? new VersionAlreadyApplied() : error;
+            });
           for (const statement of statements) await sql.raw(statement).execute(trx);
         });
         applied++;
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
+        if (!(error instanceof VersionAlreadyApplied)) throw error;
       }
     }
     return applied;

@@ -17,9 +17,12 @@ function parse<T>(schema: ZodType<T>, input: unknown, flags: Record<string, stri
 }
 
 async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) text += String(chunk);
-  return text.replace(/\r?\n$/, '');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // Decoded once: a multi-byte character may straddle two chunks.
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 const list = (value: string) =>

@@ -8,6 +8,7 @@ import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
 import { AppendDelayPlugin, appendDelayFromEnv } from './append-delay.js';
 import { postgresMigrations } from './migrations.js';
+import { resilientPool } from './resilient-pool.js';
 
 const INT8_OID = 20;
 /** Advisory lock key held while migrating, so nodes starting together migrate one at a time. */
@@ -74,21 +75,6 @@ export function postgresPoolConfig(connectionString: string): pg.PoolConfig {
     keepAlive: true,
     application_name: 'signal-desk',
   };
-}
-
-/**
- * A pool that survives the database going away. node-postgres emits `error` on a client
- * whose connection dies while it has no query running — idle in the pool (the pool's own
- * `error` event) or checked out between two statements of a transaction (the client's
- * `error` event, which nothing else listens to): unheard, either would crash the process.
- * Swallowing them is safe: the statement in flight fails on its own (mapped to 503), and
- * the pool discards a client that is no longer queryable when it is released.
- */
-export function resilientPool(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool(config);
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  return pool;
 }
 
 export function openPostgresStore(connectionString: string, options?: PostgresStoreOptions): PostgresStore {

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
-export const CHECKPOINT_INTERVAL_MS = 500;
+const CHECKPOINT_INTERVAL_MS = 500;
 /** SQLite's own default, restored if the thread is lost. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -87,7 +87,7 @@ export class BackgroundCheckpointer {
     this.timer.unref();
   }
 
-  /** Asks for a checkpoint now unless one is running; answers when a run has finished. */
+  /** Asks the thread for a checkpoint unless one is running; `stats` shows the result. */
   request(): void {
     if (this.stopped || this.inFlight) return;
     this.inFlight = true;

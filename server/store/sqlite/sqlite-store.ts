@@ -24,9 +24,13 @@ export interface SqliteOpenOptions {
 }
 
 export class SqliteStore extends SqlStore {
-  private checkpointer: BackgroundCheckpointer | undefined;
+  private readonly checkpointer: BackgroundCheckpointer | undefined;
 
-  constructor(readonly raw: BetterSqlite3.Database) {
+  /** With `background`, checkpoints run on a worker thread (see checkpointer.ts). */
+  constructor(
+    readonly raw: BetterSqlite3.Database,
+    background?: { file: string; onFailure: (reason: string) => void },
+  ) {
     super(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }), {
       kind: 'sqlite',
       migrations: sqliteMigrations,
@@ -36,11 +40,7 @@ export class SqliteStore extends SqlStore {
         if (raw.open) raw.close();
       },
     });
-  }
-
-  /** Moves checkpoints to a worker thread (see checkpointer.ts). */
-  checkpointInBackground(file: string, onFailure: (reason: string) => void): void {
-    this.checkpointer ??= new BackgroundCheckpointer(this.raw, file, onFailure);
+    this.checkpointer = background && new BackgroundCheckpointer(raw, background.file, background.onFailure);
   }
 
   /** Runs of the background checkpointer, when there is one. */
@@ -112,9 +112,6 @@ export function openSqliteStore(file: string, options: SqliteOpenOptions = {}): 
       );
     }
   }
-  const store = new SqliteStore(raw);
-  if (options.backgroundCheckpoints && !options.readonly && file !== ':memory:') {
-    store.checkpointInBackground(file, options.backgroundCheckpoints.onFailure);
-  }
-  return store;
+  const background = options.backgroundCheckpoints && !options.readonly && file !== ':memory:';
+  return new SqliteStore(raw, background ? { file, onFailure: options.backgroundCheckpoints!.onFailure } : undefined);
 }

@@ -7,7 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
 /** Distinct SQL texts kept prepared; `IN (…)` lists of many lengths are what could exceed it. */
-export const STATEMENT_CACHE_SIZE = 256;
+const STATEMENT_CACHE_SIZE = 256;
 
 export function withStatementCache(raw: BetterSqlite3.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
