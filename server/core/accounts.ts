@@ -102,6 +102,21 @@ export class AccountService {
     return { user, sessionId: session.id, channels };
   }
 
+  /**
+   * What a connected user may have now, read afresh: their live (unrevoked, unexpired)
+   * sessions and granted channels, or null if the account is gone or disabled. The realtime
+   * gateways apply it when access messages may have been lost.
+   */
+  async currentAccess(userId: string): Promise<{ sessionIds: Set<string>; channels: Set<string> } | null> {
+    const user = await this.store.getUser(userId);
+    if (!user || user.disabledAt) return null;
+    const [sessionIds, channels] = await Promise.all([
+      this.store.liveSessionIds(userId),
+      this.store.channelsOf(userId),
+    ]);
+    return { sessionIds, channels: new Set(channels) };
+  }
+
   async logout(actor: Actor): Promise<void> {
     await this.store.revokeSession(actor.sessionId);
     await this.bus.publish({ kind: 'disconnect', sessionId: actor.sessionId, reason: 'logged out' });

@@ -464,14 +464,10 @@ export class SocketGateway implements LiveSink {
   private async resync(): Promise<void> {
     for (const [userId, sockets] of this.byUser) {
       try {
-        const user = await this.runtime.store.getUser(userId);
-        if (!user || user.disabledAt) {
-          for (const socket of sockets) socket.disconnect(true);
-          continue;
-        }
-        const sessions = await this.runtime.store.liveSessionIds(userId);
-        for (const socket of sockets) if (!sessions.has(socket.data.actor.sessionId)) socket.disconnect(true);
-        const channels = new Set(await this.runtime.store.channelsOf(userId));
+        const access = await this.runtime.accounts.currentAccess(userId);
+        for (const socket of sockets) if (!access?.sessionIds.has(socket.data.actor.sessionId)) socket.disconnect(true);
+        if (!access) continue;
+        const { channels } = access;
         for (const socket of sockets) {
           if (socket.disconnected) continue;
           for (const c of [...socket.data.channels]) if (!channels.has(c)) this.applyAccess(socket, c, 'revoked');

@@ -121,22 +121,33 @@ export class SseGateway implements LiveSink {
     }
   }
 
-  /** Access may have changed with no message for it (the CLI on SQLite, a lost notification): re-read it. */
+  /**
+   * Access may have changed with no message for it (the CLI on SQLite, a lost notification):
+   * re-read it once per user and apply it — the same check as the socket gateway's.
+   */
   private async resync(): Promise<void> {
-    for (const conn of [...this.streams]) {
+    const byUser = new Map<string, SseConnection[]>();
+    for (const conn of this.streams) {
+      const list = byUser.get(conn.actor.user.id);
+      if (list) list.push(conn);
+      else byUser.set(conn.actor.user.id, [conn]);
+    }
+    for (const [userId, conns] of byUser) {
       try {
-        const user = await this.runtime.store.getUser(conn.actor.user.id);
-        if (!user || user.disabledAt) {
-          conn.closed = true;
-          this.live.delete(conn);
-          conn.res.end();
-          continue;
+        const access = await this.runtime.accounts.currentAccess(userId);
+        for (const conn of conns) {
+          if (conn.closed) continue;
+          if (!access?.sessionIds.has(conn.actor.sessionId)) {
+            conn.closed = true;
+            this.live.delete(conn);
+            conn.res.end();
+            continue;
+          }
+          for (const channel of [...conn.channels]) if (!access.channels.has(channel)) conn.channels.delete(channel);
+          for (const channel of access.channels) conn.channels.add(channel);
         }
-        const channels = new Set(await this.runtime.store.channelsOf(user.id));
-        for (const channel of [...conn.channels]) if (!channels.has(channel)) conn.channels.delete(channel);
-        for (const channel of channels) conn.channels.add(channel);
       } catch (error) {
-        this.logger.warn({ err: error }, 'sse: resync failed; will retry on the next one');
+        this.logger.warn({ err: error, userId }, 'sse: resync failed; will retry on the next one');
       }
     }
   }

@@ -1,30 +1,17 @@
 /** `migrate`, `user add`, `channel add`, `grant`, `revoke` as real processes, and revoke reaching a running server. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { tokenHash } from '../../server/auth/tokens.js';
+import { sqlitePath } from '../../server/store/open-store.js';
 import { sqliteDatabase, type TestDatabase } from '../helpers/databases.js';
 import { Api, connect, PASSWORD, publish } from '../helpers/server.js';
+import { openSse, type SseMessage } from '../helpers/sse.js';
 import { cli, cliMany, cliOk, loginAt, serveProcess } from './cli.js';
 
-async function waitUntil(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** An SSE stream read in the background; `text()` is everything received so far. */
-async function openStream(url: string, token: string): Promise<{ text(): string; close(): void }> {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  assert.equal(res.status, 200);
-  let received = '';
-  const decoder = new TextDecoder();
-  void (async () => {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received += decoder.decode(chunk);
-  })().catch(() => {});
-  return { text: () => received, close: () => controller.abort() };
-}
+/** Rejects after `ms` unless the race is won first. */
+const deadline = (ms: number, what: string) =>
+  new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref());
 
 describe('signal-desk account commands', () => {
   let db: TestDatabase;
@@ -163,32 +150,65 @@ describe('signal-desk account commands', () => {
       const revoked = new Promise<string[]>((resolve) =>
         client.socket.on('entitlements', (info: { revoked: string[] }) => resolve(info.revoked)),
       );
-      const sse = await openStream(`${server.url}/api/stream`, sub.token);
+      const sse = await openSse(`${server.url}/api/stream`, { authorization: `Bearer ${sub.token}` });
+      const carries = (id: string) => (messages: SseMessage[]) => messages.some((m) => m.data.includes(id));
       const before = await publish(admin, 'gold');
       await client.waitFor((events) => events.some((e) => e.id === before.id));
-      await waitUntil(() => sse.text().includes(before.id));
+      await sse.waitFor(carries(before.id));
 
       await cliOk(['revoke', '--email', 'sub@example.test', '--channel', 'gold'], env);
-      const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('the running server never applied the revoke')), 10_000).unref(),
-      );
-      assert.deepEqual(await Promise.race([revoked, timeout]), ['gold']);
+      assert.deepEqual(await Promise.race([revoked, deadline(10_000, 'the running server applying the revoke')]), [
+        'gold',
+      ]);
 
       // Events reach a subscriber in seq order: once a later event of a channel it keeps has
       // arrived, the revoked channel's event would have arrived before it.
       const afterRevoke = await publish(admin, 'gold');
       const marker = await publish(admin, 'silver');
       await client.waitFor((events) => events.some((e) => e.id === marker.id));
-      await waitUntil(() => sse.text().includes(marker.id));
+      await sse.waitFor(carries(marker.id));
       assert.equal(
         client.events.some((e) => e.id === afterRevoke.id),
         false,
       );
-      assert.equal(sse.text().includes(afterRevoke.id), false);
+      assert.equal(carries(afterRevoke.id)(sse.messages), false);
       sse.close();
       const me = await new Api(server.url, sub.token).get('/api/me');
       assert.deepEqual(me.body.user.channels, ['silver']);
       client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a session revoked with no message for it loses its socket and its SSE stream, not its siblings', async () => {
+    const server = await serveProcess(db.url);
+    try {
+      const admin = await loginAt(server.url, 'admin@example.test');
+      const gone = await loginAt(server.url, 'sub@example.test');
+      const kept = await loginAt(server.url, 'sub@example.test');
+      const goneSocket = connect(server, { token: gone.token });
+      const keptSocket = connect(server, { token: kept.token });
+      await Promise.all([goneSocket.waitLive(), keptSocket.waitLive()]);
+      const disconnected = new Promise<void>((resolve) => goneSocket.socket.on('disconnect', () => resolve()));
+      const stream = (token: string) => openSse(`${server.url}/api/stream`, { authorization: `Bearer ${token}` });
+      const [goneSse, keptSse] = await Promise.all([stream(gone.token), stream(kept.token)]);
+      await Promise.all([goneSse, keptSse].map((s) => s.waitFor((m) => m.some((x) => x.event === 'live'))));
+
+      // As a logout whose notification was lost would leave it: revoked in the file, no message.
+      const raw = new BetterSqlite3(sqlitePath(db.url));
+      raw
+        .prepare('UPDATE sessions SET revoked_at = ? WHERE token_hash = ?')
+        .run(new Date().toISOString(), tokenHash(gone.token));
+      raw.close();
+
+      await Promise.race([disconnected, deadline(10_000, 'the revoked session losing its socket')]);
+      await Promise.race([goneSse.closed, deadline(10_000, 'the revoked session losing its SSE stream')]);
+      const signal = await publish(admin, 'silver');
+      await keptSocket.waitFor((events) => events.some((e) => e.id === signal.id));
+      await keptSse.waitFor((messages) => messages.some((m) => m.data.includes(signal.id)));
+      keptSse.close();
+      keptSocket.close();
     } finally {
       await server.stop();
     }
