@@ -6,9 +6,7 @@ import { openSqliteStore } from '../server/store/sqlite/sqlite-store.js';
 import { sqlitePath } from '../server/store/open-store.js';
 import { sqliteDatabase, type TestDatabase } from './helpers/databases.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { Api, signalBody } from './helpers/server.js';
-
-const PASSWORD = 'correct horse battery';
+import { Api, PASSWORD, signalBody } from './helpers/server.js';
 
 async function readLog(db: TestDatabase) {
   const store = openSqliteStore(sqlitePath(db.url));
@@ -64,12 +62,16 @@ describe('durability', () => {
         .post('/api/signals', signalBody('main', { symbol: `STOP${i}` }))
         .catch((error: Error) => ({ status: 0, body: error.message })),
     );
-    await new Promise((r) => setTimeout(r, 5));
+    // Stop once the server has answered one of them, so the rest are in flight or queued.
+    await Promise.any(
+      attempts.map((a) => a.then((r) => (r.status === 201 ? r : Promise.reject(new Error('not acknowledged'))))),
+    );
     const exit = await server.kill('SIGTERM');
     assert.equal(exit?.code, 0, 'a clean exit');
     const results = await Promise.all(attempts);
     const acknowledged = results.filter((r) => r.status === 201).map((r) => (r.body as { id: string }).id);
     for (const r of results) assert.ok([201, 503, 0].includes(r.status), `unexpected status ${r.status}`);
+    assert.ok(acknowledged.length > 0, 'at least one publish was acknowledged before the stop');
     const log = await readLog(db);
     const ids = new Set(log.events.map((e) => e.id));
     for (const id of acknowledged) assert.ok(ids.has(id), `acknowledged ${id} is stored`);
