@@ -161,8 +161,8 @@ export class SocketGateway implements LiveSink {
         () => next(),
         (error: unknown) => {
           // A database outage is not a bad credential: say so, and the client just retries.
-          const unavailable = !(error instanceof AppError) && isDatabaseUnavailable(error);
-          const code = error instanceof AppError ? error.code : unavailable ? 'unavailable' : 'unauthorized';
+          const code =
+            error instanceof AppError ? error.code : isDatabaseUnavailable(error) ? 'unavailable' : 'unauthorized';
           const message = code === TOO_MANY || code === 'unavailable' ? code : 'unauthorized';
           const err = new Error(message) as Error & { data?: unknown };
           err.data = { code };
@@ -391,12 +391,19 @@ export class SocketGateway implements LiveSink {
    * Socket.IO, which queues behind what is already waiting.
    */
   private send(socket: IoSocket, frame: Buffer, events: readonly StoredEvent[]): void {
-    const raw = writableRawSocket(socket);
-    if (raw) {
-      raw.write(frame);
-      return;
+    try {
+      const raw = writableRawSocket(socket);
+      if (raw) {
+        raw.write(frame);
+        return;
+      }
+      for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
+    } catch (error) {
+      // One broken connection must not stop the fan-out to the others (this runs from
+      // setImmediate, where a throw would end the process). It resumes from its lastSeq.
+      this.log.warn({ err: error, userId: socket.data.actor?.user.id }, 'write to a socket failed; disconnecting it');
+      this.forceDisconnect(socket);
     }
-    for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
   }
 
   private disconnectSlowClients(): void {
