@@ -1,5 +1,6 @@
 /** The shell: first-run setup, sign-in, or the signed-in layout with its navigation. */
 import { Suspense, useEffect, useSyncExternalStore } from 'react';
+import { PageBoundary } from './components/page-boundary.js';
 import { LoginPage } from './features/auth/login-page.js';
 import { SetupPage } from './features/auth/setup-page.js';
 import { Link, matchPath, navigate, usePath } from './router.js';
@@ -100,23 +101,24 @@ function SignedIn(props: { path: string }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense
-          fallback={
-            <div className="page muted" aria-busy="true">
-              Loading…
-            </div>
-          }
-        >
-          {page}
-        </Suspense>
-        {page ? null : (
-          <div className="page">
-            <h1>Not found</h1>
-            <p>
-              <Link to="/">Back to the signals</Link>
-            </p>
-          </div>
-        )}
+        <PageBoundary key={props.path}>
+          <Suspense
+            fallback={
+              <div className="page muted" aria-busy="true">
+                Loading…
+              </div>
+            }
+          >
+            {page ?? (
+              <div className="page">
+                <h1>Not found</h1>
+                <p>
+                  <Link to="/">Back to the signals</Link>
+                </p>
+              </div>
+            )}
+          </Suspense>
+        </PageBoundary>
       </main>
     </div>
   );

@@ -414,6 +414,26 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     assert.deepEqual(await feedSymbols(sub), []);
   });
 
+  it('a page whose code cannot be fetched says so, and the rest of the app keeps working', async () => {
+    // As when offline on a page not opened before, or in a tab older than the last deploy.
+    const chunk = '**/assets/stats-page-*.js';
+    await subContext.route(chunk, (route) => route.abort());
+    const tab = await subContext.newPage();
+    try {
+      await tab.goto(server.url);
+      await tab.getByRole('heading', { level: 1, name: 'Signals', exact: true }).waitFor();
+      const nav = tab.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Statistics' }).click();
+      await tab.getByRole('heading', { name: 'This page could not be loaded' }).waitFor();
+      await tab.getByRole('button', { name: 'Reload' }).waitFor();
+      await nav.getByRole('link', { name: 'Signals' }).click();
+      await tab.getByRole('heading', { level: 1, name: 'Signals', exact: true }).waitFor();
+    } finally {
+      await subContext.unroute(chunk);
+      await tab.close();
+    }
+  });
+
   it('an expired session ends with a message saying so', async () => {
     // Time passes: every session of the database reaches its expiry.
     const store = server.runtime.store as unknown as {
