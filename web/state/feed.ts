@@ -167,22 +167,24 @@ export class Feed {
     return !feed.some((view) => view.seq >= oldest && !served.has(view.id));
   }
 
-  private async catchUp(): Promise<void> {
-    try {
-      const me = await this.fetchMe();
-      this.reconcile(me, await this.fetchFirstPage(), this.store.headSeq);
-    } catch {
-      // Tried again at the next `live`.
-    }
+  /** Checks the cache against the server once it is reachable; a cache that disagrees is dropped. */
+  private catchUp(): Promise<void> {
+    return this.resync(true);
   }
 
   /** Starts from the server's newest page again, dropping the cache. */
-  async rebuild(): Promise<void> {
+  rebuild(): Promise<void> {
+    return this.resync(false);
+  }
+
+  private async resync(keepCache: boolean): Promise<void> {
+    // Read before any await: live events arriving meanwhile must not count as cached ones.
+    const cachedLastSeq = keepCache ? this.store.headSeq : null;
     try {
       const me = await this.fetchMe();
-      this.reconcile(me, await this.fetchFirstPage(), null);
+      this.reconcile(me, await this.fetchFirstPage(), cachedLastSeq);
     } catch {
-      // Retried by the next reconnect.
+      // Tried again at the next `live` or reconnect.
     }
   }
 
