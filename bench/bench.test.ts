@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from './lib/schedule.js';
+import { medianRun } from './measure/fanout.js';
 import type { Summary } from './lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,10 +20,16 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Results {
-  fanout: { sizes: number[]; signals: number; runs: Record<string, RunResult[]> };
+  fanout: {
+    sizes: number[];
+    signals: number;
+    repeats: number;
+    runs: Record<string, RunResult[]>;
+    p99s: Record<string, number[][]>;
+  };
   saturation: { steps: Record<string, RunResult[]> };
-  durable: { rates: number[]; acks: Record<string, Summary[]> };
-  memory: { runs: Record<string, Array<{ rssAfter: number; bytesPerSubscriber: number }>> };
+  durable: { rates: number[]; acks: Record<string, Summary[]>; firstAckMs: Record<string, number> };
+  memory: { sizes: number[]; runs: Record<string, Array<{ rssAfter: number; bytesPerSubscriber: number }>> };
   storm: {
     subscribers: number;
     runs: Record<string, { caughtUp: Summary; behind: number; duplicates: number; gaps: number; failed: number }>;
@@ -50,6 +57,9 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
       assert.equal(r.gaps, 0, `${system} ${r.subscribers}: in order, no gap`);
       assert.equal(r.lastReceiver.n, results.fanout.signals, `${system}: a last-receiver time per signal`);
     }
+    const p99s = results.fanout.p99s[system] ?? [];
+    assert.equal(p99s.length, results.fanout.sizes.length, `${system}: every run's p99 kept per size`);
+    for (const each of p99s) assert.equal(each.length, results.fanout.repeats);
 
     const steps = results.saturation.steps[system] ?? [];
     assert.ok(steps.length > 0, `${system}: saturation ran`);
@@ -58,9 +68,11 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
     const acks = results.durable.acks[system] ?? [];
     assert.equal(acks.length, results.durable.rates.length, `${system}: every durable rate measured`);
     for (const a of acks) assert.ok(a.n >= 20 && a.p99 > 0, `${system}: acknowledgements timed`);
+    assert.ok((results.durable.firstAckMs[system] ?? 0) > 0, `${system}: first acknowledgement timed`);
 
-    for (const m of results.memory.runs[system] ?? [])
-      assert.ok(m.rssAfter > 0 && Number.isFinite(m.bytesPerSubscriber));
+    const memory = results.memory.runs[system] ?? [];
+    assert.equal(memory.length, results.memory.sizes.length, `${system}: memory measured at every size`);
+    for (const m of memory) assert.ok(m.rssAfter > 0 && Number.isFinite(m.bytesPerSubscriber));
 
     const storm = results.storm.runs[system];
     assert.ok(storm, `${system}: storm ran`);
@@ -75,4 +87,12 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
     assert.ok(Object.keys(pages).length >= 2, `${system}: history measured`);
     for (const s of Object.values(pages)) assert.equal(s.n, results.history.requests);
   }
+});
+
+test('the fan-out run that stands for a system is the one with the median last-receiver p99', () => {
+  const run = (p99: number) => ({ lastReceiver: { n: 1, p50: p99, p99, max: p99 } }) as RunResult;
+  const [a, b, c] = [run(800), run(260), run(400)];
+  assert.equal(medianRun([a, b, c]), c);
+  assert.equal(medianRun([a, b]), b, 'of two, the lower');
+  assert.equal(medianRun([a]), a);
 });

@@ -13,11 +13,12 @@
  * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { main as clusterLatency } from './cluster/latency.js';
 import { BenchContext } from './lib/context.js';
 import { SYSTEMS, type SystemName } from './lib/systems.js';
 import { durable } from './measure/durable.js';
@@ -149,13 +150,9 @@ async function main(): Promise<void> {
       };
       save();
     }
-    // The cluster latency suite (bench/cluster/, its own engineer's) runs with full-size runs.
-    const cluster = join(HERE, 'cluster', 'latency.ts');
-    if (existsSync(cluster) && !values.only && !quick) {
+    // The cluster latency suite (bench/cluster/) runs with full-size runs.
+    if (!values.only && !quick) {
       log('running bench/cluster/latency.ts');
-      const { main: clusterLatency } = (await import(pathToFileURL(cluster).href)) as {
-        main: () => Promise<unknown>;
-      };
       results.cluster = await clusterLatency();
       save();
     }

@@ -20,6 +20,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { postgresDatabase, sqliteDatabase, type TestDatabase } from '../../test/helpers/databases.js';
 import { startServerProcess, type ServerProcess } from '../../test/helpers/process.js';
 import { Api, PASSWORD, signalBody } from '../../test/helpers/server.js';
+import { sleep, summarize, type Summary } from '../lib/stats.js';
 
 export interface LatencyOptions {
   publishes: number;
@@ -27,29 +28,14 @@ export interface LatencyOptions {
   concurrency: number;
 }
 
-export interface Percentiles {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
 export interface LatencyResult {
   setup: string;
-  ack: Percentiles;
-  delivery: Percentiles;
-  allDelivered: Percentiles;
+  ack: Summary;
+  delivery: Summary;
+  allDelivered: Summary;
 }
 
 const WARMUP = 20;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  const round = (x: number) => Math.round(x * 100) / 100;
-  return { n: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN) };
-}
 
 async function measure(setup: string, nodes: ServerProcess[], options: LatencyOptions): Promise<LatencyResult> {
   const anon = new Api(nodes[0]!.url);
@@ -118,7 +104,7 @@ async function measure(setup: string, nodes: ServerProcess[], options: LatencyOp
     allDelivered.push(Math.max(...times));
   }
   sockets.forEach((s) => s.close());
-  return { setup, ack: percentiles(acks), delivery: percentiles(delivery), allDelivered: percentiles(allDelivered) };
+  return { setup, ack: summarize(acks), delivery: summarize(delivery), allDelivered: summarize(allDelivered) };
 }
 
 async function run(setup: string, size: number, database: TestDatabase, options: LatencyOptions) {
