@@ -61,19 +61,27 @@ interface Tracked {
   month: string;
   symbolKey: string;
   sourceKey: string;
+  /** `sourceKey` lowercased, for the case-insensitive source filter. */
+  sourceMatch: string;
 }
 
-function track(view: SignalView, closedBy?: Tracked['closedBy']): Tracked {
+function track(view: SignalView): Tracked {
+  const sourceKey = view.source ?? '';
   return {
     view,
-    closedBy,
     outcome: outcomeOf(view),
     r: rMultiple(view),
     publishedMs: Date.parse(view.createdAt),
     month: new Date(view.createdAt).toISOString().slice(0, 7),
     symbolKey: view.symbol.toUpperCase(),
-    sourceKey: view.source ?? '',
+    sourceKey,
+    sourceMatch: sourceKey.toLowerCase(),
   };
+}
+
+/** An update changes the state and outcome; publication time, symbol and source stay. */
+function retrack(tracked: Tracked, view: SignalView, closedBy: Tracked['closedBy']): Tracked {
+  return { ...tracked, view, closedBy, outcome: outcomeOf(view), r: rMultiple(view) };
 }
 
 class Accumulator {
@@ -138,11 +146,11 @@ function matcher(filter: StatsFilter): (tracked: Tracked) => boolean {
   const source = filter.source?.toLowerCase();
   const from = filter.from === undefined ? -Infinity : Date.parse(filter.from);
   const to = filter.to === undefined ? Infinity : Date.parse(filter.to);
-  return ({ view, symbolKey, sourceKey, publishedMs }) =>
+  return ({ view, symbolKey, sourceMatch, publishedMs }) =>
     (filter.channel === undefined || view.channel === filter.channel) &&
     (filter.market === undefined || view.market === filter.market) &&
     (symbol === undefined || symbolKey === symbol) &&
-    (source === undefined || sourceKey.toLowerCase() === source) &&
+    (source === undefined || sourceMatch === source) &&
     publishedMs >= from &&
     publishedMs < to;
 }
@@ -167,7 +175,10 @@ export class StatsFold {
     const before = tracked.view;
     const after = applyUpdate(before, event);
     const closes = !TERMINAL_STATUSES.has(before.status) && TERMINAL_STATUSES.has(after.status);
-    this.signals.set(event.signalId, track(after, closes ? { seq: event.seq, at: event.createdAt } : tracked.closedBy));
+    this.signals.set(
+      event.signalId,
+      retrack(tracked, after, closes ? { seq: event.seq, at: event.createdAt } : tracked.closedBy),
+    );
   }
 
   /** The figures of the signals in `scope` (their channels) that pass `filter`. */
