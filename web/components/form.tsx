@@ -4,8 +4,6 @@
  */
 import { useId, type ReactNode } from 'react';
 
-export { fieldErrors, type FieldErrors } from '../../shared/field-errors.js';
-
 export interface FieldProps {
   label: string;
   error?: string | undefined;

@@ -1,5 +1,5 @@
 /**
- * The submit path every form shares: validate with the same zod schema the server uses,
+ * The submit path of the sign-in, setup and admin forms: validate with the same zod schema the server uses,
  * show each message under its field, send, and put the server's own per-field messages
  * there too when it refuses. The caller decides what success and refusal say.
  */

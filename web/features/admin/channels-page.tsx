@@ -10,7 +10,7 @@ export function ChannelsPage() {
   const { me } = useSignedIn();
   const { refresh } = useSession();
   const [form, setForm] = useState({ slug: '', name: '', description: '' });
-  const { errors, submit: send } = useSchemaForm(channelInputSchema);
+  const { errors, busy, submit: send } = useSchemaForm(channelInputSchema);
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
 
   const submit = async (event: FormEvent) => {
@@ -51,7 +51,7 @@ export function ChannelsPage() {
               {message.text}
             </p>
           ) : null}
-          <button type="submit" className="button button--primary">
+          <button type="submit" className="button button--primary" disabled={busy}>
             Create channel
           </button>
         </form>

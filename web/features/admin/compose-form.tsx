@@ -10,7 +10,8 @@ import { LIMITS } from '../../../shared/limits.js';
 import { MARKETS, signalInputSchema, type Market, type Side } from '../../../shared/schemas.js';
 import { ApiError, post } from '../../api/client.js';
 import type { Channel } from '../../api/types.js';
-import { Field, fieldErrors, numberOf, optionalText } from '../../components/form.js';
+import { fieldErrors } from '../../../shared/field-errors.js';
+import { Field, numberOf, optionalText } from '../../components/form.js';
 import { SignalPreview } from './signal-preview.js';
 
 interface Draft {

@@ -65,7 +65,7 @@ export function UsersPage() {
 
 function CreateUserForm(props: { channels: Channel[]; onCreated(): void }) {
   const [draft, setDraft] = useState<UserDraft>(emptyDraft);
-  const { errors, submit: send } = useSchemaForm(userInputSchema);
+  const { errors, busy, submit: send } = useSchemaForm(userInputSchema);
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
 
   const submit = async (event: FormEvent) => {
@@ -140,7 +140,7 @@ function CreateUserForm(props: { channels: Channel[]; onCreated(): void }) {
           {message.text}
         </p>
       ) : null}
-      <button type="submit" className="button button--primary">
+      <button type="submit" className="button button--primary" disabled={busy}>
         Create user
       </button>
     </form>
