@@ -13,15 +13,14 @@ import {
   attemptPublish,
   closeAllSubscribers,
   createChannels,
-  createSubscriber,
-  entitledPart,
-  FailoverSubscriber,
   readLog,
-  received,
   sleep,
   startCluster,
+  subscribeEverywhere,
+  expectEachHasItsPart,
   type Attempt,
   type Cluster,
+  type ClusterSubscriber,
 } from './helpers/cluster.js';
 
 const CHANNELS = ['gold', 'silver', 'bronze'];
@@ -47,32 +46,12 @@ describe('cluster: three nodes on PostgreSQL', { skip: await skipWithoutPostgres
   });
 
   /** Subscribers with every entitlement mix on every node, plus an admin (all channels) on each. */
-  async function subscribeEverywhere() {
-    const subs: Array<{ client: FailoverSubscriber; channels: readonly string[] | 'all' }> = [];
-    for (const [i, node] of cluster.nodes.entries()) {
-      for (const channels of ENTITLEMENTS) {
-        const account = await createSubscriber(cluster.admin, channels, node.url);
-        subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
-      }
-      subs.push({ client: new FailoverSubscriber(urls, cluster.admin.token, i), channels: 'all' });
-    }
-    await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
-    return subs;
-  }
+  const subscribeAll = () => subscribeEverywhere(cluster, urls, ENTITLEMENTS, { withAdmin: true });
 
-  async function expectComplete(subs: Awaited<ReturnType<typeof subscribeEverywhere>>) {
+  /** Waits until every subscriber has its part of the log, checks it, and returns the log. */
+  async function expectComplete(subs: readonly ClusterSubscriber[]) {
     const log = await readLog(cluster.store);
-    await Promise.all(
-      subs.map(({ client, channels }) => {
-        const want = entitledPart(log, channels);
-        return client.waitFor(() => client.events.length >= want.length, `${want.length} events on ${client.node}`);
-      }),
-    );
-    await sleep(300); // anything extra (a duplicate) would arrive now
-    for (const { client, channels } of subs) {
-      assert.deepEqual(client.problems, []);
-      assert.deepEqual(received(client.events), entitledPart(log, channels), `subscriber of ${String(channels)}`);
-    }
+    await expectEachHasItsPart(subs, log);
     return log;
   }
 
@@ -80,7 +59,7 @@ describe('cluster: three nodes on PostgreSQL', { skip: await skipWithoutPostgres
     '8 concurrent writers across 3 nodes: every subscriber gets its part of the log, in order',
     { timeout: 120_000 },
     async () => {
-      const subs = await subscribeEverywhere();
+      const subs = await subscribeAll();
       const writers = Array.from({ length: 8 }, async (_, w) => {
         const attempts: Attempt[] = [];
         for (let i = 0; i < 15; i++) {
@@ -120,7 +99,7 @@ describe('cluster: three nodes on PostgreSQL', { skip: await skipWithoutPostgres
     'a node killed with SIGKILL mid-stream: its subscribers resume elsewhere, nothing acknowledged is lost',
     { timeout: 120_000 },
     async () => {
-      const subs = await subscribeEverywhere();
+      const subs = await subscribeAll();
       const victim = cluster.nodes[2]!;
       const victimUrl = victim.url;
       const onVictim = subs.filter((s) => s.client.node === victimUrl);

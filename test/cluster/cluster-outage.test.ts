@@ -19,14 +19,12 @@ import {
   attemptPublish,
   closeAllSubscribers,
   createChannels,
-  createSubscriber,
-  entitledPart,
-  FailoverSubscriber,
   postSignal,
   readLog,
-  received,
   sleep,
   startCluster,
+  subscribeEverywhere,
+  expectEachHasItsPart,
   type Attempt,
   type Cluster,
 } from './helpers/cluster.js';
@@ -115,14 +113,7 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
     { timeout: 240_000 },
     async () => {
       const urls = () => cluster.nodes.map((n) => n.url);
-      const subs: Array<{ client: FailoverSubscriber; channels: readonly string[] | 'all' }> = [];
-      for (const [i, node] of cluster.nodes.entries()) {
-        for (const channels of [['gold'], ['silver'], ['gold', 'silver']]) {
-          const account = await createSubscriber(cluster.admin, channels, node.url);
-          subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
-        }
-      }
-      await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
+      const subs = await subscribeEverywhere(cluster, urls, [['gold'], ['silver'], ['gold', 'silver']]);
       const pids = cluster.nodes.map((n) => n.pid);
 
       await waitForQuietServer(new URL(cluster.database.url).pathname.slice(1));
@@ -225,17 +216,7 @@ describe('cluster: PostgreSQL stops and comes back', { skip: await skipReason() 
       assert.deepEqual(new Set(keys), new Set(attempts.map((a) => a.key)), 'every attempt once in the log');
 
       // Every subscriber, on every node, ends with exactly its part of the log.
-      await Promise.all(
-        subs.map(({ client, channels }) => {
-          const want = entitledPart(log, channels);
-          return client.waitFor(() => client.events.length >= want.length, `${want.length} events`, 20_000);
-        }),
-      );
-      await sleep(300);
-      for (const { client, channels } of subs) {
-        assert.deepEqual(client.problems, []);
-        assert.deepEqual(received(client.events), entitledPart(log, channels));
-      }
+      await expectEachHasItsPart(subs, log, 20_000);
     },
   );
 });

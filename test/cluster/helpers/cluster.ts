@@ -3,6 +3,7 @@
  * database, subscribers that fail over between nodes and resume from their last seq, and a
  * direct view of the log to compare what every subscriber received against.
  */
+import assert from 'node:assert/strict';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { openPostgresStore, type PostgresStore } from '../../../server/store/postgres/postgres-store.js';
 import type { StoredEvent } from '../../../shared/events.js';
@@ -237,5 +238,52 @@ export class FailoverSubscriber {
     this.socket?.removeAllListeners();
     this.socket?.close();
     this.socket = null;
+  }
+}
+
+export interface ClusterSubscriber {
+  client: FailoverSubscriber;
+  channels: readonly string[] | 'all';
+}
+
+/** A subscriber per entitlement mix on every node (and the admin, seeing all, with `withAdmin`), all connected. */
+export async function subscribeEverywhere(
+  cluster: Cluster,
+  urls: () => string[],
+  entitlements: ReadonlyArray<readonly string[]>,
+  options: { withAdmin?: boolean } = {},
+): Promise<ClusterSubscriber[]> {
+  const subs: ClusterSubscriber[] = [];
+  for (const [i, node] of cluster.nodes.entries()) {
+    for (const channels of entitlements) {
+      const account = await createSubscriber(cluster.admin, channels, node.url);
+      subs.push({ client: new FailoverSubscriber(urls, account.token, i), channels });
+    }
+    if (options.withAdmin) subs.push({ client: new FailoverSubscriber(urls, cluster.admin.token, i), channels: 'all' });
+  }
+  await Promise.all(subs.map((s) => s.client.waitFor(() => s.client.connected, 'connected')));
+  return subs;
+}
+
+/** Every subscriber ends with exactly its part of `log`: nothing missing, nothing twice, in order. */
+export async function expectEachHasItsPart(
+  subs: readonly ClusterSubscriber[],
+  log: readonly StoredEvent[],
+  timeoutMs?: number,
+): Promise<void> {
+  await Promise.all(
+    subs.map(({ client, channels }) => {
+      const want = entitledPart(log, channels);
+      return client.waitFor(
+        () => client.events.length >= want.length,
+        `${want.length} events on ${client.node}`,
+        timeoutMs,
+      );
+    }),
+  );
+  await sleep(300); // anything extra (a duplicate) would arrive now
+  for (const { client, channels } of subs) {
+    assert.deepEqual(client.problems, []);
+    assert.deepEqual(received(client.events), entitledPart(log, channels), `subscriber of ${String(channels)}`);
   }
 }
