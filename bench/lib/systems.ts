@@ -69,7 +69,8 @@ export class RunningSystem {
             process.stderr.write(`[${name}] ${line}\n`);
           }
         } catch {
-          /* not a log line */
+          // Not a log line: node's own diagnostics (`--trace-gc` in --server-args), shown as they come.
+          process.stderr.write(`[${name}] ${line}\n`);
         }
       });
     });
