@@ -1,15 +1,14 @@
 /**
  * Socket.IO at /socket.io. A connection authenticates in the handshake (token or session
- * cookie), replays the log after its `lastSeq`, then joins one room per entitled channel
- * (admins: one room for all). Live events are batched per event-loop turn: each is encoded
- * once into a complete WebSocket frame, and every socket of its rooms gets one write of the
- * frames it may see — no per-socket encoding, callback or engine queue on that path (see
- * `flushLive`). Control messages from the bus (revoke,
+ * cookie), replays the log after its `lastSeq`, then joins the audience of each channel it
+ * is entitled to (admins: one audience for all). Live events are batched per event-loop
+ * turn: each is encoded once into a complete WebSocket frame, and every member of its
+ * audiences gets one write of the frames it may see — no per-socket encoding, callback or
+ * engine queue on that path (see `flushLive`). Control messages from the bus (revoke,
  * logout, disable) act on this node's sockets; a sweep disconnects clients that stop
  * reading before their backlog grows past a budget — they resume from `lastSeq`.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import {
@@ -27,15 +26,24 @@ import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
 import { isAdmin, type Actor } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
+import { DirectWriter, wsTextFrame } from './direct-writer.js';
 
 interface SocketData {
   actor: Actor;
   channels: Set<string>;
-  live: boolean;
-  /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
-  liveFrom: number;
+  writer: DirectWriter;
+  /** Set once the socket is live: its place in the audiences. */
+  member?: Member;
   /** Incoming packets in the current one-second window (flood guard). */
   inbound: { windowStart: number; count: number };
+}
+
+/** A live socket in the audiences the fan-out walks. */
+interface Member {
+  readonly socket: IoSocket;
+  readonly writer: DirectWriter;
+  /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
+  readonly liveFrom: number;
 }
 
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -48,8 +56,6 @@ export interface GatewayOptions {
   logger: Logger;
 }
 
-const ADMIN_ROOM = 'admins';
-const channelRoom = (slug: string) => `ch:${slug}`;
 const INBOUND_PER_SECOND = 20;
 const TOO_MANY = 'too_many_connections';
 /** Encoded events kept for reuse (a few MiB at most). */
@@ -64,67 +70,6 @@ function cookieToken(header: string | undefined): string | undefined {
     if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
   }
   return undefined;
-}
-
-/** Bytes waiting in the engine's queue and in the WebSocket's send buffer. */
-function queuedBytes(socket: IoSocket): number {
-  const conn = socket.conn as unknown as {
-    writeBuffer: Array<{ data?: unknown }>;
-    transport: { socket?: { bufferedAmount?: number } };
-  };
-  let bytes = conn.transport.socket?.bufferedAmount ?? 0;
-  for (const packet of conn.writeBuffer) bytes += typeof packet.data === 'string' ? packet.data.length : 64;
-  return bytes;
-}
-
-/** An unmasked, final WebSocket text frame of `text`: header and payload in one buffer. */
-export function wsTextFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81; // FIN + text
-  if (length < 126) {
-    frame[1] = length;
-  } else if (length < 65_536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  frame.write(text, header, 'utf8');
-  return frame;
-}
-
-interface EngineInternals {
-  readyState?: string;
-  writeBuffer?: unknown[];
-  transport?: {
-    name?: string;
-    socket?: { readyState?: number; _socket?: NetSocket; _sender?: { _state?: number; _queue?: unknown[] } };
-  };
-}
-
-/**
- * The TCP socket under an open WebSocket connection, if a frame written to it now would
- * follow everything already sent: nothing waiting in the engine's queue or the sender's.
- */
-function writableRawSocket(socket: IoSocket): NetSocket | undefined {
-  const conn = socket.conn as unknown as EngineInternals;
-  const ws = conn.transport?.socket;
-  const raw = ws?._socket;
-  if (
-    conn.readyState !== 'open' ||
-    conn.transport?.name !== 'websocket' ||
-    conn.writeBuffer?.length !== 0 ||
-    ws?.readyState !== 1 ||
-    ws._sender?._state !== 0 ||
-    ws._sender._queue?.length !== 0 ||
-    !raw?.writable
-  ) {
-    return undefined;
-  }
-  return raw;
 }
 
 export class SocketGateway implements LiveSink {
@@ -203,8 +148,7 @@ export class SocketGateway implements LiveSink {
     socket.data = {
       actor,
       channels: new Set(actor.channels),
-      live: false,
-      liveFrom: 0,
+      writer: new DirectWriter(socket),
       inbound: { windowStart: Date.now(), count: 0 },
     };
   }
@@ -220,6 +164,11 @@ export class SocketGateway implements LiveSink {
       const set = this.byUser.get(userId);
       set?.delete(socket);
       if (set?.size === 0) this.byUser.delete(userId);
+      const { member } = socket.data;
+      if (member) {
+        this.admins.delete(member);
+        for (const channel of socket.data.channels) this.exit(member, channel);
+      }
     });
     // Handshakes authenticated concurrently may all have passed the check in authenticate().
     if (sockets.size > LIMITS.socketsPerUserMax) {
@@ -276,16 +225,17 @@ export class SocketGateway implements LiveSink {
             this.sendMany(socket, chunk);
             chunk = [];
             bytes = 0;
-            if (queuedBytes(socket) > this.budget / 2) await this.drained(socket);
+            if (socket.data.writer.queuedBytes() > this.budget / 2) await this.drained(socket);
           }
           if (chunk.length > 0) this.sendMany(socket, chunk);
           await this.drained(socket);
         },
         goLive: (pending, headSeq) => {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
-          void socket.join(admin ? ADMIN_ROOM : [...socket.data.channels].map(channelRoom));
-          socket.data.live = true;
-          socket.data.liveFrom = headSeq;
+          const member: Member = { socket, writer: socket.data.writer, liveFrom: headSeq };
+          socket.data.member = member;
+          if (admin) this.admins.add(member);
+          else for (const channel of socket.data.channels) this.enter(member, channel);
           socket.emit('live', { headSeq });
         },
         isClosed: () => socket.disconnected,
@@ -303,7 +253,7 @@ export class SocketGateway implements LiveSink {
    */
   private drained(socket: IoSocket): Promise<void> {
     const lowWater = this.budget / 4;
-    const done = () => socket.disconnected || queuedBytes(socket) <= lowWater;
+    const done = () => socket.disconnected || socket.data.writer.queuedBytes() <= lowWater;
     if (done()) return Promise.resolve();
     return new Promise((resolve) => {
       const conn = socket.conn;
@@ -326,44 +276,67 @@ export class SocketGateway implements LiveSink {
   }
 
   /**
-   * Writes the turn's live events to the sockets of their rooms. Admins sit only in the
-   * admin room and subscribers only in channel rooms, so the two never overlap. A socket
-   * that went live after an event was queued already got it in the hand-over (`liveFrom`).
+   * Live sockets by channel: a subscriber is in the audience of each channel it may see,
+   * an admin only in `admins`, so no socket is in two audiences of one event.
+   */
+  private readonly audiences = new Map<string, Set<Member>>();
+  private readonly admins = new Set<Member>();
+
+  private enter(member: Member, channel: string): void {
+    let audience = this.audiences.get(channel);
+    if (!audience) this.audiences.set(channel, (audience = new Set()));
+    audience.add(member);
+  }
+
+  private exit(member: Member, channel: string): void {
+    const audience = this.audiences.get(channel);
+    if (audience?.delete(member) && audience.size === 0) this.audiences.delete(channel);
+  }
+
+  /**
+   * Writes the turn's live events to their audiences. A socket that went live after an
+   * event was queued already got it in the hand-over (`liveFrom`). One event — the usual
+   * turn — is one walk over its audiences; several are grouped per socket into one write.
    */
   private flushLive(): void {
     const events = this.liveQueue;
     this.liveQueue = [];
-    const nsp = this.io.of('/');
-    const frames = events.map((event) => this.frameOf(event));
-    /** Calls `visit` for each socket of the event's rooms that may still receive it. */
-    const eachTarget = (event: StoredEvent, visit: (socket: IoSocket) => void) => {
-      for (const room of [channelRoom(event.channel), ADMIN_ROOM]) {
-        for (const id of nsp.adapter.rooms.get(room) ?? []) {
-          const socket = nsp.sockets.get(id);
-          if (socket && event.seq > socket.data.liveFrom) visit(socket);
+    if (events.length === 1) {
+      const event = events[0]!;
+      const frame = this.frameOf(event);
+      for (const audience of this.audiencesOf(event)) {
+        for (const member of audience) {
+          if (event.seq > member.liveFrom) this.send(member.socket, member.writer, frame, events);
         }
       }
-    };
-    if (events.length === 1) {
-      eachTarget(events[0]!, (socket) => this.send(socket, frames[0]!, events));
       return;
     }
-    const perSocket = new Map<IoSocket, number[]>();
+    const frames = events.map((event) => this.frameOf(event));
+    const perMember = new Map<Member, number[]>();
     events.forEach((event, i) => {
-      eachTarget(event, (socket) => {
-        const list = perSocket.get(socket);
-        if (list) list.push(i);
-        else perSocket.set(socket, [i]);
-      });
+      for (const audience of this.audiencesOf(event)) {
+        for (const member of audience) {
+          if (event.seq <= member.liveFrom) continue;
+          const list = perMember.get(member);
+          if (list) list.push(i);
+          else perMember.set(member, [i]);
+        }
+      }
     });
-    for (const [socket, indices] of perSocket) {
+    for (const [member, indices] of perMember) {
       const frame = indices.length === 1 ? frames[indices[0]!]! : Buffer.concat(indices.map((i) => frames[i]!));
       this.send(
-        socket,
+        member.socket,
+        member.writer,
         frame,
         indices.map((i) => events[i]!),
       );
     }
+  }
+
+  private audiencesOf(event: StoredEvent): Array<ReadonlySet<Member>> {
+    const channel = this.audiences.get(event.channel);
+    return channel ? [channel, this.admins] : [this.admins];
   }
 
   /** Recently sent events' frames, by seq: live and replayed events are encoded once. */
@@ -382,7 +355,7 @@ export class SocketGateway implements LiveSink {
 
   private sendMany(socket: IoSocket, events: readonly StoredEvent[]): void {
     const frame = events.length === 1 ? this.frameOf(events[0]!) : Buffer.concat(events.map((e) => this.frameOf(e)));
-    this.send(socket, frame, events);
+    this.send(socket, socket.data.writer, frame, events);
   }
 
   /**
@@ -390,9 +363,9 @@ export class SocketGateway implements LiveSink {
    * in the engine or the WebSocket sender (so order is kept); otherwise emits through
    * Socket.IO, which queues behind what is already waiting.
    */
-  private send(socket: IoSocket, frame: Buffer, events: readonly StoredEvent[]): void {
+  private send(socket: IoSocket, writer: DirectWriter, frame: Buffer, events: readonly StoredEvent[]): void {
     try {
-      const raw = writableRawSocket(socket);
+      const raw = writer.socket();
       if (raw) {
         raw.write(frame);
         return;
@@ -410,7 +383,7 @@ export class SocketGateway implements LiveSink {
     for (const socket of this.io.of('/').sockets.values()) {
       // Bytes, not packets: live frames written straight to the TCP socket never enter the
       // engine's queue, so a packet count would miss a client that stopped reading.
-      if (queuedBytes(socket) > this.budget) {
+      if (socket.data.writer.queuedBytes() > this.budget) {
         this.slowDisconnects++;
         this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
         this.forceDisconnect(socket);
@@ -450,13 +423,14 @@ export class SocketGateway implements LiveSink {
 
   private applyAccess(socket: IoSocket, channel: string, change: 'granted' | 'revoked'): void {
     if (isAdmin(socket.data.actor)) return;
-    const had = socket.data.channels.has(channel);
+    const { channels, member } = socket.data;
+    const had = channels.has(channel);
     if (change === 'revoked' && had) {
-      socket.data.channels.delete(channel);
-      void socket.leave(channelRoom(channel));
+      channels.delete(channel);
+      if (member) this.exit(member, channel);
     } else if (change === 'granted' && !had) {
-      socket.data.channels.add(channel);
-      if (socket.data.live) void socket.join(channelRoom(channel));
+      channels.add(channel);
+      if (member) this.enter(member, channel);
     } else {
       return;
     }
