@@ -1,10 +1,10 @@
 /**
  * Socket.IO at /socket.io. A connection authenticates in the handshake (token or session
  * cookie), replays the log after its `lastSeq`, then joins the audience of each channel it
- * is entitled to (admins: one audience for all). Live events are batched per event-loop
- * turn: each is encoded once into a complete WebSocket frame, and every member of its
- * audiences gets one write of the frames it may see — no per-socket encoding, callback or
- * engine queue on that path (see `flushLive`). Control messages from the bus (revoke,
+ * is entitled to (admins: one audience for all). Live events go out through `LiveFanout`:
+ * each is encoded once into a complete WebSocket frame, and every member of its audiences
+ * gets one write of the frames it may see — no per-socket encoding, callback or engine
+ * queue on that path (see `DirectWriter`). Control messages from the bus (revoke,
  * logout, disable) act on this node's sockets; a sweep disconnects clients that stop
  * reading before their backlog grows past a budget — they resume from `lastSeq`.
  */
@@ -27,6 +27,7 @@ import { isAdmin, type Actor } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { DirectWriter, wsTextFrame } from './direct-writer.js';
+import { LiveFanout, type FanoutMember, type Outgoing } from './live-fanout.js';
 
 interface SocketData {
   actor: Actor;
@@ -39,12 +40,22 @@ interface SocketData {
 }
 
 /** A live socket in the audiences the fan-out walks. */
-interface Member {
-  readonly socket: IoSocket;
-  readonly writer: DirectWriter;
-  /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
-  readonly liveFrom: number;
+class Member implements FanoutMember {
+  constructor(
+    readonly socket: IoSocket,
+    readonly writer: DirectWriter,
+    /** The socket's entitled channels, kept current by access changes; null: every channel. */
+    private readonly channels: ReadonlySet<string> | null,
+    /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
+    public sentThrough: number,
+  ) {}
+
+  sees(channel: string): boolean {
+    return this.channels === null || this.channels.has(channel);
+  }
 }
+
+type Frame = Outgoing<Buffer>;
 
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -165,10 +176,7 @@ export class SocketGateway implements LiveSink {
       set?.delete(socket);
       if (set?.size === 0) this.byUser.delete(userId);
       const { member } = socket.data;
-      if (member) {
-        this.admins.delete(member);
-        for (const channel of socket.data.channels) this.exit(member, channel);
-      }
+      if (member) this.fanout.remove(member, socket.data.channels);
     });
     // Handshakes authenticated concurrently may all have passed the check in authenticate().
     if (sockets.size > LIMITS.socketsPerUserMax) {
@@ -216,26 +224,29 @@ export class SocketGateway implements LiveSink {
           // Frames are shared by every socket replaying the same events (a reconnect storm),
           // written a few at a time; pause at half the budget, so a reader that keeps up
           // never looks like a slow one.
-          let chunk: StoredEvent[] = [];
+          const { writer } = socket.data;
+          let chunk: Frame[] = [];
           let bytes = 0;
           for (const event of events) {
-            chunk.push(event);
-            bytes += this.frameOf(event).length;
+            const payload = this.frameOf(event);
+            chunk.push({ event, payload });
+            bytes += payload.length;
             if (bytes < REPLAY_WRITE_BYTES) continue;
-            this.sendMany(socket, chunk);
+            this.send(socket, writer, chunk);
             chunk = [];
             bytes = 0;
-            if (socket.data.writer.queuedBytes() > this.budget / 2) await this.drained(socket);
+            if (writer.queuedBytes() > this.budget / 2) await this.drained(socket);
           }
-          if (chunk.length > 0) this.sendMany(socket, chunk);
+          if (chunk.length > 0) this.send(socket, writer, chunk);
           await this.drained(socket);
         },
         goLive: (pending, headSeq) => {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
-          const member: Member = { socket, writer: socket.data.writer, liveFrom: headSeq };
+          const { channels, writer } = socket.data;
+          const member = new Member(socket, writer, admin ? null : channels, headSeq);
           socket.data.member = member;
-          if (admin) this.admins.add(member);
-          else for (const channel of socket.data.channels) this.enter(member, channel);
+          if (admin) this.fanout.enterAll(member);
+          else for (const channel of channels) this.fanout.enter(member, channel);
           socket.emit('live', { headSeq });
         },
         isClosed: () => socket.disconnected,
@@ -267,76 +278,14 @@ export class SocketGateway implements LiveSink {
     });
   }
 
-  /** Live events waiting for the end of this event-loop turn (the publish is acknowledged first). */
-  private liveQueue: StoredEvent[] = [];
+  /** Live events, written after the publish that made them is acknowledged (see `LiveFanout`). */
+  private readonly fanout = new LiveFanout<Member, Buffer>({
+    encode: (event) => this.frameOf(event),
+    write: (member, batch) => this.send(member.socket, member.writer, batch),
+  });
 
   deliver(event: StoredEvent): void {
-    this.liveQueue.push(event);
-    if (this.liveQueue.length === 1) setImmediate(() => this.flushLive());
-  }
-
-  /**
-   * Live sockets by channel: a subscriber is in the audience of each channel it may see,
-   * an admin only in `admins`, so no socket is in two audiences of one event.
-   */
-  private readonly audiences = new Map<string, Set<Member>>();
-  private readonly admins = new Set<Member>();
-
-  private enter(member: Member, channel: string): void {
-    let audience = this.audiences.get(channel);
-    if (!audience) this.audiences.set(channel, (audience = new Set()));
-    audience.add(member);
-  }
-
-  private exit(member: Member, channel: string): void {
-    const audience = this.audiences.get(channel);
-    if (audience?.delete(member) && audience.size === 0) this.audiences.delete(channel);
-  }
-
-  /**
-   * Writes the turn's live events to their audiences. A socket that went live after an
-   * event was queued already got it in the hand-over (`liveFrom`). One event — the usual
-   * turn — is one walk over its audiences; several are grouped per socket into one write.
-   */
-  private flushLive(): void {
-    const events = this.liveQueue;
-    this.liveQueue = [];
-    if (events.length === 1) {
-      const event = events[0]!;
-      const frame = this.frameOf(event);
-      for (const audience of this.audiencesOf(event)) {
-        for (const member of audience) {
-          if (event.seq > member.liveFrom) this.send(member.socket, member.writer, frame, events);
-        }
-      }
-      return;
-    }
-    const frames = events.map((event) => this.frameOf(event));
-    const perMember = new Map<Member, number[]>();
-    events.forEach((event, i) => {
-      for (const audience of this.audiencesOf(event)) {
-        for (const member of audience) {
-          if (event.seq <= member.liveFrom) continue;
-          const list = perMember.get(member);
-          if (list) list.push(i);
-          else perMember.set(member, [i]);
-        }
-      }
-    });
-    for (const [member, indices] of perMember) {
-      const frame = indices.length === 1 ? frames[indices[0]!]! : Buffer.concat(indices.map((i) => frames[i]!));
-      this.send(
-        member.socket,
-        member.writer,
-        frame,
-        indices.map((i) => events[i]!),
-      );
-    }
-  }
-
-  private audiencesOf(event: StoredEvent): Array<ReadonlySet<Member>> {
-    const channel = this.audiences.get(event.channel);
-    return channel ? [channel, this.admins] : [this.admins];
+    this.fanout.deliver(event);
   }
 
   /** Recently sent events' frames, by seq: live and replayed events are encoded once. */
@@ -353,24 +302,19 @@ export class SocketGateway implements LiveSink {
     return frame;
   }
 
-  private sendMany(socket: IoSocket, events: readonly StoredEvent[]): void {
-    const frame = events.length === 1 ? this.frameOf(events[0]!) : Buffer.concat(events.map((e) => this.frameOf(e)));
-    this.send(socket, socket.data.writer, frame, events);
-  }
-
   /**
    * Writes pre-encoded frames straight to the socket when nothing is queued ahead of them
    * in the engine or the WebSocket sender (so order is kept); otherwise emits through
    * Socket.IO, which queues behind what is already waiting.
    */
-  private send(socket: IoSocket, writer: DirectWriter, frame: Buffer, events: readonly StoredEvent[]): void {
+  private send(socket: IoSocket, writer: DirectWriter, batch: readonly Frame[]): void {
     try {
       const raw = writer.socket();
       if (raw) {
-        raw.write(frame);
+        raw.write(batch.length === 1 ? batch[0]!.payload : Buffer.concat(batch.map((frame) => frame.payload)));
         return;
       }
-      for (const event of events) socket.emit(wireEventName(event), toWire(event) as never);
+      for (const { event } of batch) socket.emit(wireEventName(event), toWire(event) as never);
     } catch (error) {
       // One broken connection must not stop the fan-out to the others (this runs from
       // setImmediate, where a throw would end the process). It resumes from its lastSeq.
@@ -427,10 +371,10 @@ export class SocketGateway implements LiveSink {
     const had = channels.has(channel);
     if (change === 'revoked' && had) {
       channels.delete(channel);
-      if (member) this.exit(member, channel);
+      if (member) this.fanout.exit(member, channel);
     } else if (change === 'granted' && !had) {
       channels.add(channel);
-      if (member) this.enter(member, channel);
+      if (member) this.fanout.enter(member, channel);
     } else {
       return;
     }
@@ -475,6 +419,7 @@ export class SocketGateway implements LiveSink {
    */
   async close(): Promise<void> {
     clearInterval(this.sweep);
+    this.fanout.close();
     this.removeSink();
     this.unsubscribe();
     this.io.disconnectSockets(true);

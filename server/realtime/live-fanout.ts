@@ -1,0 +1,179 @@
+/**
+ * The live fan-out: takes each event to every member of its channel's audience (and every
+ * member who sees all channels), one write per member of everything it has not had yet.
+ *
+ * A walk over the audiences runs in slices of a few milliseconds, so the event loop keeps
+ * serving — a publish is acknowledged, a heartbeat answered — while tens of thousands of
+ * sockets are written. An event that arrives during a walk joins it: members not yet
+ * visited get it in the same write as the earlier ones, and the next walk takes it to the
+ * members visited before it arrived. So when events come faster than one walk takes,
+ * members get fewer, larger writes instead of a backlog that grows with every event.
+ *
+ * Each member keeps the seq it was written through; however walks overlap, a member is
+ * written each event it may see once, in seq order, and nothing at or below the seq it
+ * went live at (it had those from the replay).
+ */
+import type { StoredEvent } from '../../shared/events.js';
+
+export interface FanoutMember {
+  /** Every event up to this seq was written to the member, or was not for it. */
+  sentThrough: number;
+  /** Whether the member may see an event of `channel`, asked when it is written. */
+  sees(channel: string): boolean;
+}
+
+/** An event with its encoding, made once for every member. */
+export interface Outgoing<P> {
+  readonly event: StoredEvent;
+  readonly payload: P;
+}
+
+export interface FanoutOptions<M, P> {
+  encode(event: StoredEvent): P;
+  /** Writes `batch` (ascending seq, at least one) to `member`. Must not throw. */
+  write(member: M, batch: ReadonlyArray<Outgoing<P>>): void;
+  /** Longest stretch of writing before other work gets a turn (default 5 ms). */
+  sliceMs?: number;
+}
+
+/** Members visited between looks at the clock. */
+const CLOCK_EVERY = 64;
+
+class Walk<M extends FanoutMember, P> {
+  /** The events this walk carries, ascending seq; grows while it runs. */
+  readonly batch: Array<Outgoing<P>>;
+  private readonly channels = new Set<string>();
+  private readonly audiences: Array<ReadonlySet<M>> = [];
+  private position = 0;
+  private members: Iterator<M> | undefined;
+
+  constructor(
+    batch: Array<Outgoing<P>>,
+    everyone: ReadonlySet<M>,
+    private readonly audienceOf: (channel: string) => ReadonlySet<M> | undefined,
+  ) {
+    this.batch = batch;
+    this.audiences.push(everyone);
+    for (const { event } of batch) this.include(event.channel);
+  }
+
+  join(item: Outgoing<P>): void {
+    this.batch.push(item);
+    this.include(item.event.channel);
+  }
+
+  private include(channel: string): void {
+    if (this.channels.has(channel)) return;
+    this.channels.add(channel);
+    const audience = this.audienceOf(channel);
+    if (audience) this.audiences.push(audience);
+  }
+
+  /** Visits members until all are done (true) or `deadline` passed (false). */
+  advance(visit: (member: M) => void, deadline: number): boolean {
+    let count = 0;
+    while (this.position < this.audiences.length) {
+      this.members ??= this.audiences[this.position]!.values();
+      for (let next = this.members.next(); !next.done; next = this.members.next()) {
+        visit(next.value);
+        if (++count % CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
+      }
+      this.members = undefined;
+      this.position++;
+    }
+    return true;
+  }
+}
+
+export class LiveFanout<M extends FanoutMember, P> {
+  /** Members who see every channel. */
+  private readonly everyone = new Set<M>();
+  private readonly audiences = new Map<string, Set<M>>();
+  /** Events no walk has started with yet (some may be riding along in the current one). */
+  private pending: Array<Outgoing<P>> = [];
+  private walk: Walk<M, P> | undefined;
+  private scheduled = false;
+  private closed = false;
+  private readonly sliceMs: number;
+
+  constructor(private readonly options: FanoutOptions<M, P>) {
+    this.sliceMs = options.sliceMs ?? 5;
+  }
+
+  enterAll(member: M): void {
+    this.everyone.add(member);
+  }
+
+  enter(member: M, channel: string): void {
+    let audience = this.audiences.get(channel);
+    if (!audience) this.audiences.set(channel, (audience = new Set()));
+    audience.add(member);
+  }
+
+  exit(member: M, channel: string): void {
+    const audience = this.audiences.get(channel);
+    if (audience?.delete(member) && audience.size === 0) this.audiences.delete(channel);
+  }
+
+  /** Removes `member` from everything (its `channels` are the audiences it is in). */
+  remove(member: M, channels: Iterable<string>): void {
+    this.everyone.delete(member);
+    for (const channel of channels) this.exit(member, channel);
+  }
+
+  /** Events must come in ascending seq (the hub's order). */
+  deliver(event: StoredEvent): void {
+    if (this.closed) return;
+    const item: Outgoing<P> = { event, payload: this.options.encode(event) };
+    this.pending.push(item);
+    if (this.walk) this.walk.join(item);
+    else this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = [];
+    this.walk = undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.step);
+  }
+
+  private readonly step = (): void => {
+    this.scheduled = false;
+    const deadline = performance.now() + this.sliceMs;
+    for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
+      this.walk = walk;
+      const { batch } = walk;
+      if (!walk.advance((member) => this.visit(member, batch), deadline)) return this.schedule();
+    }
+    this.walk = undefined;
+  };
+
+  private begin(): Walk<M, P> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const batch = this.pending;
+    this.pending = [];
+    return new Walk(batch, this.everyone, (channel) => this.audiences.get(channel));
+  }
+
+  private visit(member: M, batch: ReadonlyArray<Outgoing<P>>): void {
+    const through = member.sentThrough;
+    const last = batch.length - 1;
+    const lastSeq = batch[last]!.event.seq;
+    if (through >= lastSeq) return;
+    member.sentThrough = lastSeq;
+    let first = last;
+    while (first > 0 && batch[first - 1]!.event.seq > through) first--;
+    if (first === last) {
+      if (member.sees(batch[last]!.event.channel)) this.options.write(member, last === 0 ? batch : [batch[last]!]);
+      return;
+    }
+    const visible: Array<Outgoing<P>> = [];
+    for (let i = first; i <= last; i++) if (member.sees(batch[i]!.event.channel)) visible.push(batch[i]!);
+    if (visible.length > 0) this.options.write(member, visible);
+  }
+}
