@@ -26,8 +26,9 @@ import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
 import { isAdmin, type Actor } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
-import { DirectWriter, wsTextFrame } from './direct-writer.js';
-import { LiveFanout, type FanoutMember, type Outgoing } from './live-fanout.js';
+import { DirectWriter } from './direct-writer.js';
+import { FrameCache, type Frame } from './frame-cache.js';
+import { LiveFanout, type FanoutMember } from './live-fanout.js';
 
 interface SocketData {
   actor: Actor;
@@ -55,8 +56,6 @@ class Member implements FanoutMember {
   }
 }
 
-type Frame = Outgoing<Buffer>;
-
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
@@ -69,8 +68,6 @@ export interface GatewayOptions {
 
 const INBOUND_PER_SECOND = 20;
 const TOO_MANY = 'too_many_connections';
-/** Encoded events kept for reuse (a few MiB at most). */
-const FRAME_CACHE_ENTRIES = 4096;
 /** Replayed frames are written in chunks of about this size. */
 const REPLAY_WRITE_BYTES = 64 * 1024;
 
@@ -228,7 +225,7 @@ export class SocketGateway implements LiveSink {
           let chunk: Frame[] = [];
           let bytes = 0;
           for (const event of events) {
-            const payload = this.frameOf(event);
+            const payload = this.frames.frame(event);
             chunk.push({ event, payload });
             bytes += payload.length;
             if (bytes < REPLAY_WRITE_BYTES) continue;
@@ -280,7 +277,7 @@ export class SocketGateway implements LiveSink {
 
   /** Live events, written after the publish that made them is acknowledged (see `LiveFanout`). */
   private readonly fanout = new LiveFanout<Member, Buffer>({
-    encode: (event) => this.frameOf(event),
+    encode: (event) => this.frames.frame(event),
     write: (member, batch) => this.send(member.socket, member.writer, batch),
   });
 
@@ -288,19 +285,8 @@ export class SocketGateway implements LiveSink {
     this.fanout.deliver(event);
   }
 
-  /** Recently sent events' frames, by seq: live and replayed events are encoded once. */
-  private readonly frames = new Map<number, Buffer>();
-
-  private frameOf(event: StoredEvent): Buffer {
-    let frame = this.frames.get(event.seq);
-    if (!frame) {
-      frame = wsTextFrame(`42${JSON.stringify([wireEventName(event), toWire(event)])}`);
-      this.frames.set(event.seq, frame);
-      // Maps iterate in insertion order: drop the oldest beyond the cap.
-      if (this.frames.size > FRAME_CACHE_ENTRIES) this.frames.delete(this.frames.keys().next().value!);
-    }
-    return frame;
-  }
+  /** Live and replayed events are encoded once (and runs of them joined once). */
+  private readonly frames = new FrameCache();
 
   /**
    * Writes pre-encoded frames straight to the socket when nothing is queued ahead of them
@@ -311,7 +297,7 @@ export class SocketGateway implements LiveSink {
     try {
       const raw = writer.socket();
       if (raw) {
-        raw.write(batch.length === 1 ? batch[0]!.payload : Buffer.concat(batch.map((frame) => frame.payload)));
+        raw.write(this.frames.joined(batch));
         return;
       }
       for (const { event } of batch) socket.emit(wireEventName(event), toWire(event) as never);
