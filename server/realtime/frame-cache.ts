@@ -47,10 +47,13 @@ export class FrameCache {
     if (batch.length === 1) return batch[0]!.payload;
     const first = batch[0]!.event.seq;
     const last = batch[batch.length - 1]!.event.seq;
-    const join = () => Buffer.concat(batch.map((frame) => frame.payload));
     // Not consecutive: the events of some channels only, which differ from socket to socket.
-    if (last - first + 1 !== batch.length) return join();
+    if (last - first + 1 !== batch.length) return concat(batch);
     const key = `${first}:${last}`;
-    return this.runs.get(key) ?? remember(this.runs, key, join(), RUNS);
+    return this.runs.get(key) ?? remember(this.runs, key, concat(batch), RUNS);
   }
+}
+
+function concat(batch: readonly Frame[]): Buffer {
+  return Buffer.concat(batch.map((frame) => frame.payload));
 }

@@ -15,6 +15,11 @@
  */
 import type { StoredEvent } from '../../shared/events.js';
 
+/**
+ * A member is in the audience of a channel exactly when it `sees` that channel: whoever
+ * changes one (a grant, a revoke) changes the other in the same turn, so a walk over a
+ * channel's audience need not ask each member about that channel's events again.
+ */
 export interface FanoutMember {
   /** Every event up to this seq was written to the member, or was not for it. */
   sentThrough: number;
@@ -43,9 +48,11 @@ class Walk<M extends FanoutMember, P> {
   /** The events this walk carries, ascending seq; grows while it runs. */
   readonly batch: Array<Outgoing<P>>;
   private readonly channels = new Set<string>();
-  private readonly audiences: Array<ReadonlySet<M>> = [];
+  /** The audiences to walk, each with its channel (null: the members who see every channel). */
+  private readonly audiences: Array<{ channel: string | null; members: ReadonlySet<M> }> = [];
   private position = 0;
-  private members: Iterator<M> | undefined;
+  /** Where the walk stopped in the current audience: a Set iterator follows joins and leaves. */
+  private members: SetIterator<M> | undefined;
 
   constructor(
     batch: Array<Outgoing<P>>,
@@ -53,7 +60,7 @@ class Walk<M extends FanoutMember, P> {
     private readonly audienceOf: (channel: string) => ReadonlySet<M> | undefined,
   ) {
     this.batch = batch;
-    this.audiences.push(everyone);
+    this.audiences.push({ channel: null, members: everyone });
     for (const { event } of batch) this.include(event.channel);
   }
 
@@ -65,17 +72,22 @@ class Walk<M extends FanoutMember, P> {
   private include(channel: string): void {
     if (this.channels.has(channel)) return;
     this.channels.add(channel);
-    const audience = this.audienceOf(channel);
-    if (audience) this.audiences.push(audience);
+    const members = this.audienceOf(channel);
+    if (members) this.audiences.push({ channel, members });
   }
 
-  /** Visits members until all are done (true) or `deadline` passed (false). */
-  advance(visit: (member: M) => void, deadline: number): boolean {
+  /**
+   * Visits members, each with the channel of the audience it was found in, until all are
+   * done (true) or `deadline` passed (false).
+   */
+  advance(visit: (member: M, channel: string | null) => void, deadline: number): boolean {
     let count = 0;
     while (this.position < this.audiences.length) {
-      this.members ??= this.audiences[this.position]!.values();
-      for (let next = this.members.next(); !next.done; next = this.members.next()) {
-        visit(next.value);
+      const { channel, members } = this.audiences[this.position]!;
+      this.members ??= members.values();
+      // Leaving the loop early keeps the iterator where it is (Set iterators have no `return`).
+      for (const member of this.members) {
+        visit(member, channel);
         if (++count % CLOCK_EVERY === 0 && performance.now() >= deadline) return false;
       }
       this.members = undefined;
@@ -148,7 +160,7 @@ export class LiveFanout<M extends FanoutMember, P> {
     for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
       this.walk = walk;
       const { batch } = walk;
-      if (!walk.advance((member) => this.visit(member, batch), deadline)) return this.schedule();
+      if (!walk.advance((member, channel) => this.visit(member, channel, batch), deadline)) return this.schedule();
     }
     this.walk = undefined;
   };
@@ -160,7 +172,8 @@ export class LiveFanout<M extends FanoutMember, P> {
     return new Walk(batch, this.everyone, (channel) => this.audiences.get(channel));
   }
 
-  private visit(member: M, batch: ReadonlyArray<Outgoing<P>>): void {
+  /** Writes `member`, found in the audience of `audience`, what it has not had of `batch`. */
+  private visit(member: M, audience: string | null, batch: ReadonlyArray<Outgoing<P>>): void {
     const through = member.sentThrough;
     const last = batch.length - 1;
     const lastSeq = batch[last]!.event.seq;
@@ -169,11 +182,18 @@ export class LiveFanout<M extends FanoutMember, P> {
     let first = last;
     while (first > 0 && batch[first - 1]!.event.seq > through) first--;
     if (first === last) {
-      if (member.sees(batch[last]!.event.channel)) this.options.write(member, last === 0 ? batch : [batch[last]!]);
+      if (sees(member, audience, batch[last]!.event.channel)) {
+        this.options.write(member, last === 0 ? batch : [batch[last]!]);
+      }
       return;
     }
     const visible: Array<Outgoing<P>> = [];
-    for (let i = first; i <= last; i++) if (member.sees(batch[i]!.event.channel)) visible.push(batch[i]!);
+    for (let i = first; i <= last; i++) if (sees(member, audience, batch[i]!.event.channel)) visible.push(batch[i]!);
     if (visible.length > 0) this.options.write(member, visible);
   }
+}
+
+/** Whether `member`, found in the audience of `audience` (null: of every channel), may see `channel`. */
+function sees(member: FanoutMember, audience: string | null, channel: string): boolean {
+  return audience === null || channel === audience || member.sees(channel);
 }
