@@ -68,6 +68,11 @@ export interface GatewayOptions {
 
 const INBOUND_PER_SECOND = 20;
 const TOO_MANY = 'too_many_connections';
+/**
+ * How often every socket's backlog is checked. A direct write checks its own socket at once;
+ * the sweep catches backlogs that grew in Socket.IO's queue.
+ */
+const SWEEP_MS = 1000;
 /** Replayed frames are written in chunks of about this size. */
 const REPLAY_WRITE_BYTES = 64 * 1024;
 
@@ -126,7 +131,7 @@ export class SocketGateway implements LiveSink {
     this.io.on('connection', (socket) => this.onConnection(socket));
     this.removeSink = runtime.hub.addSink(this);
     this.unsubscribe = runtime.bus.subscribe((message) => this.onBus(message));
-    this.sweep = setInterval(() => this.disconnectSlowClients(), 250);
+    this.sweep = setInterval(() => this.disconnectSlowClients(), SWEEP_MS);
     this.sweep.unref();
   }
 
@@ -298,6 +303,8 @@ export class SocketGateway implements LiveSink {
       const raw = writer.socket();
       if (raw) {
         raw.write(this.frames.joined(batch));
+        // A client that stopped reading is caught the moment its backlog passes the budget.
+        if (raw.writableLength > this.budget) this.disconnectSlow(socket);
         return;
       }
       for (const { event } of batch) socket.emit(wireEventName(event), toWire(event) as never);
@@ -313,12 +320,14 @@ export class SocketGateway implements LiveSink {
     for (const socket of this.io.of('/').sockets.values()) {
       // Bytes, not packets: live frames written straight to the TCP socket never enter the
       // engine's queue, so a packet count would miss a client that stopped reading.
-      if (socket.data.writer.queuedBytes() > this.budget) {
-        this.slowDisconnects++;
-        this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
-        this.forceDisconnect(socket);
-      }
+      if (socket.data.writer.queuedBytes() > this.budget) this.disconnectSlow(socket);
     }
+  }
+
+  private disconnectSlow(socket: IoSocket): void {
+    this.slowDisconnects++;
+    this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
+    this.forceDisconnect(socket);
   }
 
   /** Drops the connection now, discarding its queue (a plain close would wait for it to drain). */
