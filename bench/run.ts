@@ -8,7 +8,8 @@
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
  *   --server-args=--cpu-prof  extra node flags for the signal-desk server (profiling)
  *   --generators 2          load-generator processes
- *   --out FILE              where to write the JSON (default bench/results/full.json or quick.json)
+ *   --out FILE              where to write the JSON (default: bench/results/full.json for a whole
+ *                           full-size run, quick.json for --quick, partial.json for any part of one)
  *
  * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
  */
@@ -103,7 +104,9 @@ async function main(): Promise<void> {
   const quick = values.quick ?? false;
   const measurements = list<Measurement>(values.only, MEASUREMENTS, 'measurement');
   const systems = list<SystemName>(values.systems, SYSTEMS, 'system');
-  const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : 'full.json');
+  // Only a whole run replaces full.json, which bench/RESULTS.md is rendered from.
+  const partial = Boolean(values.only || values.systems || values.sizes || values['server-args']);
+  const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : partial ? 'partial.json' : 'full.json');
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
   const sizes = values.sizes?.split(',').map(Number);
