@@ -13,6 +13,8 @@ class TestMember implements FanoutMember {
   readonly got: number[] = [];
   /** How many writes carried them. */
   writes = 0;
+  /** Its writes throw. */
+  broken = false;
   constructor(
     readonly channels: Set<string> | null,
     public sentThrough = 0,
@@ -27,13 +29,15 @@ function event(seq: number, channel: string): StoredEvent {
   return { seq, channel } as StoredEvent;
 }
 
-function fanout(sliceMs = 0) {
+function fanout(sliceMs = 0, failed: (member: TestMember, error: unknown) => void = () => {}) {
   return new LiveFanout<TestMember, number>({
     encode: (e) => e.seq,
     write: (member, batch: ReadonlyArray<Outgoing<number>>) => {
+      if (member.broken) throw new Error('connection reset');
       member.writes++;
       for (const { payload } of batch) member.got.push(payload);
     },
+    failed,
     sliceMs,
   });
 }
@@ -134,4 +138,22 @@ test('nothing is written after close', async () => {
   out.deliver(event(2, 'a'));
   await settle();
   assert.deepEqual(member.got, []);
+});
+
+test('a write that throws drops that member only: the others get every event', async () => {
+  const failures: TestMember[] = [];
+  const out = fanout(0, (member) => {
+    failures.push(member);
+    out.remove(member, member.channels!);
+  });
+  const members = Array.from({ length: 500 }, () => new TestMember(new Set(['a'])));
+  for (const member of members) out.enter(member, 'a');
+  const broken = members[100]!;
+  broken.broken = true;
+  out.deliver(event(1, 'a'));
+  await nextTurn();
+  out.deliver(event(2, 'a'));
+  await settle();
+  assert.deepEqual(failures, [broken]);
+  assert.ok(members.every((m) => m === broken || m.got.join() === '1,2'));
 });

@@ -35,8 +35,13 @@ export interface Outgoing<P> {
 
 export interface FanoutOptions<M, P> {
   encode(event: StoredEvent): P;
-  /** Writes `batch` (ascending seq, at least one) to `member`. Must not throw. */
+  /** Writes `batch` (ascending seq, at least one) to `member`. */
   write(member: M, batch: ReadonlyArray<Outgoing<P>>): void;
+  /**
+   * `write` threw for `member`: it has missed `batch` and should be dropped (a subscriber
+   * resumes from its own position). The walk goes on with the others.
+   */
+  failed(member: M, error: unknown): void;
   /** Longest stretch of writing before other work gets a turn (default 5 ms). */
   sliceMs?: number;
 }
@@ -157,12 +162,17 @@ export class LiveFanout<M extends FanoutMember, P> {
   private readonly step = (): void => {
     this.scheduled = false;
     const deadline = performance.now() + this.sliceMs;
-    for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
-      this.walk = walk;
-      const { batch } = walk;
-      if (!walk.advance((member, channel) => this.visit(member, channel, batch), deadline)) return this.schedule();
+    try {
+      for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
+        this.walk = walk;
+        const { batch } = walk;
+        if (!walk.advance((member, channel) => this.visit(member, channel, batch), deadline)) return;
+      }
+      this.walk = undefined;
+    } finally {
+      // Out of time, or something threw: the walk goes on in the next turn either way.
+      if (this.walk && !this.closed) this.schedule();
     }
-    this.walk = undefined;
   };
 
   private begin(): Walk<M, P> | undefined {
@@ -182,14 +192,20 @@ export class LiveFanout<M extends FanoutMember, P> {
     let first = last;
     while (first > 0 && batch[first - 1]!.event.seq > through) first--;
     if (first === last) {
-      if (sees(member, audience, batch[last]!.event.channel)) {
-        this.options.write(member, last === 0 ? batch : [batch[last]!]);
-      }
+      if (sees(member, audience, batch[last]!.event.channel)) this.write(member, last === 0 ? batch : [batch[last]!]);
       return;
     }
     const visible: Array<Outgoing<P>> = [];
     for (let i = first; i <= last; i++) if (sees(member, audience, batch[i]!.event.channel)) visible.push(batch[i]!);
-    if (visible.length > 0) this.options.write(member, visible);
+    if (visible.length > 0) this.write(member, visible);
+  }
+
+  private write(member: M, batch: ReadonlyArray<Outgoing<P>>): void {
+    try {
+      this.options.write(member, batch);
+    } catch (error) {
+      this.options.failed(member, error);
+    }
   }
 }
 
