@@ -16,15 +16,15 @@
 import type { StoredEvent } from '../../shared/events.js';
 
 /**
- * A member is in the audience of a channel exactly when it `sees` that channel: whoever
- * changes one (a grant, a revoke) changes the other in the same turn, so a walk over a
+ * A member is in the audience of a channel exactly when `channels` has it: whoever changes
+ * the set (a grant, a revoke) calls `enter` or `exit` in the same turn, so a walk over a
  * channel's audience need not ask each member about that channel's events again.
  */
 export interface FanoutMember {
   /** Every event up to this seq was written to the member, or was not for it. */
   sentThrough: number;
-  /** Whether the member may see an event of `channel`, asked when it is written. */
-  sees(channel: string): boolean;
+  /** The channels the member may see, asked when an event is written; null: every channel. */
+  readonly channels: ReadonlySet<string> | null;
 }
 
 /** An event with its encoding, made once for every member. */
@@ -117,25 +117,29 @@ export class LiveFanout<M extends FanoutMember, P> {
     this.sliceMs = options.sliceMs ?? 5;
   }
 
-  enterAll(member: M): void {
-    this.everyone.add(member);
+  /** Puts `member` in the audiences of its channels (or of every channel). */
+  add(member: M): void {
+    if (member.channels === null) this.everyone.add(member);
+    else for (const channel of member.channels) this.enter(member, channel);
   }
 
+  /** Takes `member` out of every audience it is in. */
+  remove(member: M): void {
+    if (member.channels === null) this.everyone.delete(member);
+    else for (const channel of member.channels) this.exit(member, channel);
+  }
+
+  /** `member` was granted `channel` (its `channels` already has it). */
   enter(member: M, channel: string): void {
     let audience = this.audiences.get(channel);
     if (!audience) this.audiences.set(channel, (audience = new Set()));
     audience.add(member);
   }
 
+  /** `member` lost `channel` (its `channels` no longer has it). */
   exit(member: M, channel: string): void {
     const audience = this.audiences.get(channel);
     if (audience?.delete(member) && audience.size === 0) this.audiences.delete(channel);
-  }
-
-  /** Removes `member` from everything (its `channels` are the audiences it is in). */
-  remove(member: M, channels: Iterable<string>): void {
-    this.everyone.delete(member);
-    for (const channel of channels) this.exit(member, channel);
   }
 
   /** Events must come in ascending seq (the hub's order). */
@@ -211,5 +215,5 @@ export class LiveFanout<M extends FanoutMember, P> {
 
 /** Whether `member`, found in the audience of `audience` (null: of every channel), may see `channel`. */
 function sees(member: FanoutMember, audience: string | null, channel: string): boolean {
-  return audience === null || channel === audience || member.sees(channel);
+  return channel === audience || member.channels === null || member.channels.has(channel);
 }

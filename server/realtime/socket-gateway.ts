@@ -40,20 +40,14 @@ interface SocketData {
   inbound: { windowStart: number; count: number };
 }
 
-/** A live socket in the audiences the fan-out walks. */
-class Member implements FanoutMember {
-  constructor(
-    readonly socket: IoSocket,
-    readonly writer: DirectWriter,
-    /** The socket's entitled channels, kept current by access changes; null: every channel. */
-    private readonly channels: ReadonlySet<string> | null,
-    /** Head seq when the socket went live: it was sent everything up to here during the hand-over. */
-    public sentThrough: number,
-  ) {}
-
-  sees(channel: string): boolean {
-    return this.channels === null || this.channels.has(channel);
-  }
+/**
+ * A live socket in the audiences the fan-out walks: `channels` is the socket's own set
+ * (null for an admin), and `sentThrough` starts at the head seq it went live at — it was
+ * sent everything up to there during the hand-over.
+ */
+interface Member extends FanoutMember {
+  readonly socket: IoSocket;
+  readonly writer: DirectWriter;
 }
 
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -178,7 +172,7 @@ export class SocketGateway implements LiveSink {
       set?.delete(socket);
       if (set?.size === 0) this.byUser.delete(userId);
       const { member } = socket.data;
-      if (member) this.fanout.remove(member, socket.data.channels);
+      if (member) this.fanout.remove(member);
     });
     // Handshakes authenticated concurrently may all have passed the check in authenticate().
     if (sockets.size > LIMITS.socketsPerUserMax) {
@@ -245,10 +239,9 @@ export class SocketGateway implements LiveSink {
         goLive: (pending, headSeq) => {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
           const { channels, writer } = socket.data;
-          const member = new Member(socket, writer, admin ? null : channels, headSeq);
+          const member: Member = { socket, writer, channels: admin ? null : channels, sentThrough: headSeq };
           socket.data.member = member;
-          if (admin) this.fanout.enterAll(member);
-          else for (const channel of channels) this.fanout.enter(member, channel);
+          this.fanout.add(member);
           socket.emit('live', { headSeq });
         },
         isClosed: () => socket.disconnected,
