@@ -88,13 +88,16 @@ function list<T extends string>(value: string | undefined, allowed: readonly T[]
   return items;
 }
 
+/** One load-generator process per core of the 2-core machine the plan is sized for. */
+const DEFAULT_GENERATORS = '2';
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       systems: { type: 'string' },
-      generators: { type: 'string', default: '2' },
+      generators: { type: 'string', default: DEFAULT_GENERATORS },
       sizes: { type: 'string' },
       'server-args': { type: 'string' },
       out: { type: 'string' },
@@ -105,7 +108,9 @@ async function main(): Promise<void> {
   const measurements = list<Measurement>(values.only, MEASUREMENTS, 'measurement');
   const systems = list<SystemName>(values.systems, SYSTEMS, 'system');
   // Only a whole run replaces full.json, which bench/RESULTS.md is rendered from.
-  const partial = Boolean(values.only || values.systems || values.sizes || values['server-args']);
+  const partial = Boolean(
+    values.only || values.systems || values.sizes || values['server-args'] || values.generators !== DEFAULT_GENERATORS,
+  );
   const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : partial ? 'partial.json' : 'full.json');
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
