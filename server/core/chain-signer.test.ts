@@ -1,8 +1,9 @@
 /** Signed heads: an untouched export matches, a rewritten one cannot, a forged signature fails. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SignalData, StoredEvent } from '../../shared/events.js';
+import type { StoredEvent } from '../../shared/events.js';
 import { EventLog, rehash } from '../../test/helpers/event-log.js';
+import { signalData } from '../../test/helpers/signal-data.js';
 import {
   generateSigningKey,
   publicKeyInfo,
@@ -15,14 +16,7 @@ import { ChainVerifier } from './hash-chain.js';
 
 const key = generateSigningKey();
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
-const data: SignalData = {
-  symbol: 'BTCUSDT',
-  market: 'crypto',
-  side: 'buy',
-  entry: 100,
-  stopLoss: 90,
-  takeProfits: [110],
-};
+const data = signalData('BTCUSDT');
 
 /** 10 events over two channels; returns the log and gold's head after its first 6 events. */
 function history(): { events: StoredEvent[]; head: ChainHead } {

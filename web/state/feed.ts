@@ -57,8 +57,9 @@ export class Feed {
       onEvent: (event, live) => this.onEvent(event, live),
       onLive: () => {
         this.markRead();
-        // Started offline (or the server was down): check the cache against the server now.
-        if (!this.reconciled) void this.catchUp();
+        // Started offline (or the server was down): check the cache against the server now;
+        // a cache that disagrees is dropped.
+        if (!this.reconciled) void this.resync(true);
       },
       onEntitlements: (info) => {
         // A newly granted channel has history before our lastSeq: start from the server again.
@@ -165,11 +166,6 @@ export class Feed {
     const served = new Set(items.map((item) => item.id));
     // The cache shows a signal in the range the server answered for, which the server does not show.
     return !feed.some((view) => view.seq >= oldest && !served.has(view.id));
-  }
-
-  /** Checks the cache against the server once it is reachable; a cache that disagrees is dropped. */
-  private catchUp(): Promise<void> {
-    return this.resync(true);
   }
 
   /** Starts from the server's newest page again, dropping the cache. */

@@ -88,10 +88,10 @@ export async function readLog(store: PostgresStore): Promise<StoredEvent[]> {
 }
 
 /** What a subscriber entitled to `channels` must have received: the log, filtered. */
-export const entitledPart = (log: readonly StoredEvent[], channels: readonly string[] | 'all') =>
+const entitledPart = (log: readonly StoredEvent[], channels: readonly string[] | 'all') =>
   log.filter((e) => channels === 'all' || channels.includes(e.channel)).map((e) => `${e.seq}:${e.id}`);
 
-export const received = (events: readonly StoredEvent[]) => events.map((e) => `${e.seq}:${e.id}`);
+const received = (events: readonly StoredEvent[]) => events.map((e) => `${e.seq}:${e.id}`);
 
 /** One publish attempt and what the node answered. */
 export interface Attempt {
