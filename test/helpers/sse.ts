@@ -17,6 +17,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   const messages: SseMessage[] = [];
+  let ended = false;
   const closed = (async () => {
     if (!res.body || res.status !== 200) return;
     const decoder = new TextDecoder();
@@ -46,6 +47,8 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       }
     } catch {
       /* aborted */
+    } finally {
+      ended = true;
     }
   })();
   return {
@@ -58,6 +61,8 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
         const started = Date.now();
         const tick = () => {
           if (predicate(messages)) return resolve();
+          // Nothing more can come: say so now instead of at the timeout.
+          if (ended) return reject(new Error(`SSE: the stream ended with ${messages.length} messages`));
           if (Date.now() - started > timeoutMs)
             return reject(new Error(`SSE: timed out with ${messages.length} messages`));
           setTimeout(tick, 10);
@@ -74,12 +79,11 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
 export async function readSseUntilLive(
   url: string,
   headers: Record<string, string>,
-  timeoutMs = 10_000,
 ): Promise<{ status: number; messages: SseMessage[] }> {
   const stream = await openSse(url, headers);
   try {
     if (stream.status !== 200) return { status: stream.status, messages: [] };
-    await stream.waitFor((messages) => messages.some((m) => m.event === 'live'), timeoutMs);
+    await stream.waitFor((messages) => messages.some((m) => m.event === 'live'));
     const live = stream.messages.findIndex((m) => m.event === 'live');
     return { status: stream.status, messages: stream.messages.slice(0, live) };
   } finally {
