@@ -62,7 +62,8 @@ describe('durability', () => {
         .post('/api/signals', signalBody('main', { symbol: `STOP${i}` }))
         .catch((error: Error) => ({ status: 0, body: error.message })),
     );
-    // Stop once the server has answered one of them, so the rest are in flight or queued.
+    // Stop once the server has acknowledged one of them (so `acknowledged` is never empty);
+    // the rest are in flight or queued.
     await Promise.any(
       attempts.map((a) => a.then((r) => (r.status === 201 ? r : Promise.reject(new Error('not acknowledged'))))),
     );
@@ -71,7 +72,6 @@ describe('durability', () => {
     const results = await Promise.all(attempts);
     const acknowledged = results.filter((r) => r.status === 201).map((r) => (r.body as { id: string }).id);
     for (const r of results) assert.ok([201, 503, 0].includes(r.status), `unexpected status ${r.status}`);
-    assert.ok(acknowledged.length > 0, 'at least one publish was acknowledged before the stop');
     const log = await readLog(db);
     const ids = new Set(log.events.map((e) => e.id));
     for (const id of acknowledged) assert.ok(ids.has(id), `acknowledged ${id} is stored`);
