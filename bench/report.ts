@@ -66,13 +66,13 @@ function fanoutSection(f: FanoutResult): string {
         fmt(r.generatorCores, 2),
         ratio(r.lastReceiver.p99, floor?.lastReceiver.p99),
         ratio(r.lastReceiver.p99, plain?.lastReceiver.p99),
-        (f.p99s?.[name]?.[i] ?? [r.lastReceiver.p99]).map((p) => fmt(p)).join(', '),
+        (f.p99s[name]?.[i] ?? []).map((p) => fmt(p)).join(', '),
       ]);
     }
   });
   return [
     `### 1. Fan-out (${f.signals} signals at ${f.rate}/s per size; ms from the planned send time` +
-      (f.repeats && f.repeats > 1
+      (f.repeats > 1
         ? `; each size run ${f.repeats} times with the systems interleaved, the run with the median last-receiver p99 shown)`
         : ')'),
     '',
@@ -147,16 +147,13 @@ function durableSection(d: DurableResult): string {
     }),
     ratio(d.acks['signal-desk']?.[i]?.p99, d.acks.plain?.[i]?.p99),
   ]);
-  if (d.firstAckMs) {
-    rows.push([
-      'first publish after start',
-      ...SYSTEMS.map((n) => (d.firstAckMs?.[n] === undefined ? '–' : fmt(d.firstAckMs[n], 2))),
-      ratio(d.firstAckMs['signal-desk'], d.firstAckMs.plain),
-    ]);
-  }
-  const warm = d.warmup ? `, after ${d.warmup} unmeasured publishes per server` : '';
+  rows.push([
+    'first publish after start',
+    ...SYSTEMS.map((n) => (d.firstAckMs[n] === undefined ? '–' : fmt(d.firstAckMs[n], 2))),
+    ratio(d.firstAckMs['signal-desk'], d.firstAckMs.plain),
+  ]);
   return [
-    `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate${warm}; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
+    `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate, after ${d.warmup} unmeasured publishes per server; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
     '',
     table(['rate', 'floor', 'plain', 'signal-desk', 'signal-desk p99 ÷ plain'], rows),
   ].join('\n');

@@ -36,7 +36,9 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
       let index = 0;
       firstAckMs[name] = (await system.publish(index++)).ackMs;
       while (index < warmup) await system.publish(index++);
-      ctx.log(`durable ${name}: first ack ${firstAckMs[name]!.toFixed(2)} ms, then ${warmup} unmeasured publishes`);
+      ctx.log(
+        `durable ${name}: first ack ${firstAckMs[name]!.toFixed(2)} ms, then ${warmup - 1} more unmeasured publishes`,
+      );
       for (const rate of rates) {
         const count = Math.max(20, rate * seconds);
         const start = nowMs() + 50;

@@ -15,11 +15,11 @@ export interface FanoutResult {
   sizes: number[];
   signals: number;
   rate: number;
-  repeats?: number;
+  repeats: number;
   /** Per system, per size: the run with the median last-receiver p99. */
   runs: Record<string, RunResult[]>;
   /** Per system, per size: every run's last-receiver p99, in the order run. */
-  p99s?: Record<string, number[][]>;
+  p99s: Record<string, number[][]>;
 }
 
 /**
