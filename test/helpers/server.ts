@@ -182,6 +182,20 @@ export interface Subscriber {
   close(): void;
 }
 
+/** 'connected', or the connect_error message; the socket is closed either way. */
+export function handshakeOutcome(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once('connect', () => {
+      socket.close();
+      resolve('connected');
+    });
+    socket.once('connect_error', (error) => {
+      socket.close();
+      resolve(error.message);
+    });
+  });
+}
+
 export function connect(
   server: { url: string },
   auth: { token?: string; lastSeq?: number },

@@ -11,7 +11,7 @@ import { io } from 'socket.io-client';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
-import { connect, PASSWORD, type Account } from '../helpers/server.js';
+import { connect, handshakeOutcome, PASSWORD, type Account } from '../helpers/server.js';
 import { createChannels, createSubscriber, report, setupAdmin, signalBody, failures, test } from './support.js';
 
 const dir = tempDir('signal-desk-accounts-');
@@ -50,20 +50,6 @@ function handshake(options: { origin?: string; cookie?: string; token?: string }
     },
   });
   return handshakeOutcome(socket);
-}
-
-/** 'connected', or the connect_error message; the socket is closed either way. */
-function handshakeOutcome(socket: ReturnType<typeof io>): Promise<string> {
-  return new Promise((resolve) => {
-    socket.once('connect', () => {
-      socket.close();
-      resolve('connected');
-    });
-    socket.once('connect_error', (error) => {
-      socket.close();
-      resolve(error.message);
-    });
-  });
 }
 
 before(async () => {
