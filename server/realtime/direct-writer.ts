@@ -103,6 +103,12 @@ export class DirectWriter {
     return raw;
   }
 
+  /** The TCP socket under a WebSocket transport, writable or not (to drop the connection now). */
+  tcpSocket(): NetSocket | undefined {
+    if (this.conn.transport !== this.transport) this.resolve();
+    return this.raw;
+  }
+
   /** Bytes waiting in Engine.IO's queue and in the WebSocket's send buffer. */
   queuedBytes(): number {
     const conn = this.conn;

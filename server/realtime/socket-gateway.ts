@@ -23,15 +23,22 @@ import { SESSION_COOKIE } from '../auth/tokens.js';
 import type { BusMessage } from '../bus/bus.js';
 import { AppError } from '../core/errors.js';
 import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
-import { isAdmin, type Actor } from '../core/policy.js';
+import { isAdmin } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { DirectWriter } from './direct-writer.js';
 import { FrameCache, type Frame } from './frame-cache.js';
+import { HandshakeRelease } from './handshake-release.js';
 import { LiveFanout, type FanoutMember } from './live-fanout.js';
 
+/**
+ * What a connection keeps of its authentication: who it is, not the whole user record.
+ * `channels` is its own copy of the grants, kept current by access messages.
+ */
 interface SocketData {
-  actor: Actor;
+  userId: string;
+  sessionId: string;
+  admin: boolean;
   channels: Set<string>;
   writer: DirectWriter;
   /** Set once the socket is live: its place in the audiences. */
@@ -87,6 +94,7 @@ export class SocketGateway implements LiveSink {
   private readonly sweep: NodeJS.Timeout;
   private readonly budget: number;
   private readonly log: Logger;
+  private readonly handshakes: HandshakeRelease;
   /** Slow clients disconnected since start (for tests and metrics). */
   slowDisconnects = 0;
 
@@ -108,6 +116,7 @@ export class SocketGateway implements LiveSink {
       cors: options.allowedOrigins.length > 0 ? { origin: [...allowed], credentials: true } : undefined,
       allowRequest: (request, callback) => callback(null, this.originAllowed(request, allowed)),
     });
+    this.handshakes = new HandshakeRelease(this.io);
     this.io.use((socket, next) => {
       this.authenticate(socket).then(
         () => next(),
@@ -153,7 +162,9 @@ export class SocketGateway implements LiveSink {
       throw new AppError(429, TOO_MANY, `at most ${LIMITS.socketsPerUserMax} live connections per user`);
     }
     socket.data = {
-      actor,
+      userId: actor.user.id,
+      sessionId: actor.sessionId,
+      admin: isAdmin(actor),
       channels: new Set(actor.channels),
       writer: new DirectWriter(socket),
       inbound: { windowStart: Date.now(), count: 0 },
@@ -161,9 +172,14 @@ export class SocketGateway implements LiveSink {
   }
 
   private onConnection(socket: IoSocket): void {
-    const { actor } = socket.data;
-    const admin = isAdmin(actor);
-    const userId = actor.user.id;
+    const raw = (socket.handshake.auth as { lastSeq?: unknown }).lastSeq;
+    const lastSeq = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    // Without lastSeq a client gets live events only, as the prototype's clients expect.
+    const after =
+      Number.isSafeInteger(lastSeq) && (lastSeq as number) >= 0 ? (lastSeq as number) : this.runtime.hub.headSeq;
+    // Nothing reads the handshake after this: its request, headers and token are let go.
+    this.handshakes.release(socket);
+    const { userId, admin } = socket.data;
     let sockets = this.byUser.get(userId);
     if (!sockets) this.byUser.set(userId, (sockets = new Set()));
     sockets.add(socket);
@@ -204,12 +220,6 @@ export class SocketGateway implements LiveSink {
         ...(read !== undefined ? { read } : {}),
       });
     });
-
-    const raw = (socket.handshake.auth as { lastSeq?: unknown }).lastSeq;
-    const lastSeq = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-    // Without lastSeq a client gets live events only, as the prototype's clients expect.
-    const after =
-      Number.isSafeInteger(lastSeq) && (lastSeq as number) >= 0 ? (lastSeq as number) : this.runtime.hub.headSeq;
 
     this.runtime.hub
       .replayThenLive({
@@ -279,7 +289,7 @@ export class SocketGateway implements LiveSink {
     write: (member, batch) => this.send(member.socket, member.writer, batch),
     // One broken connection must not stop the fan-out to the others; it resumes from its lastSeq.
     failed: ({ socket }, error) => {
-      this.log.warn({ err: error, userId: socket.data.actor?.user.id }, 'write to a socket failed; disconnecting it');
+      this.log.warn({ err: error, userId: socket.data.userId }, 'write to a socket failed; disconnecting it');
       this.forceDisconnect(socket);
     },
   });
@@ -321,16 +331,15 @@ export class SocketGateway implements LiveSink {
 
   private disconnectSlow(socket: IoSocket): void {
     this.slowDisconnects++;
-    this.log.warn({ userId: socket.data.actor?.user.id }, 'client stopped reading; disconnecting');
+    this.log.warn({ userId: socket.data.userId }, 'client stopped reading; disconnecting');
     this.forceDisconnect(socket);
   }
 
   /** Drops the connection now, discarding its queue (a plain close would wait for it to drain). */
   private forceDisconnect(socket: IoSocket): void {
     socket.disconnect(true);
-    const conn = socket.conn as unknown as { close(discard: boolean): void; request?: IncomingMessage };
-    conn.close(true);
-    conn.request?.socket?.destroy();
+    (socket.conn as unknown as { close(discard: boolean): void }).close(true);
+    socket.data.writer.tcpSocket()?.destroy();
   }
 
   private onBus(message: BusMessage): void {
@@ -342,8 +351,8 @@ export class SocketGateway implements LiveSink {
       case 'disconnect':
         for (const sockets of this.byUser.values()) {
           for (const socket of sockets) {
-            const { actor } = socket.data;
-            if (message.sessionId === actor.sessionId || message.userId === actor.user.id) socket.disconnect(true);
+            const { sessionId, userId } = socket.data;
+            if (message.sessionId === sessionId || message.userId === userId) socket.disconnect(true);
           }
         }
         break;
@@ -356,7 +365,7 @@ export class SocketGateway implements LiveSink {
   }
 
   private applyAccess(socket: IoSocket, channel: string, change: 'granted' | 'revoked'): void {
-    if (isAdmin(socket.data.actor)) return;
+    if (socket.data.admin) return;
     const { channels, member } = socket.data;
     const had = channels.has(channel);
     if (change === 'revoked' && had) {
@@ -380,7 +389,7 @@ export class SocketGateway implements LiveSink {
     for (const [userId, sockets] of this.byUser) {
       try {
         const access = await this.runtime.accounts.currentAccess(userId);
-        for (const socket of sockets) if (!access?.sessionIds.has(socket.data.actor.sessionId)) socket.disconnect(true);
+        for (const socket of sockets) if (!access?.sessionIds.has(socket.data.sessionId)) socket.disconnect(true);
         if (!access) continue;
         const { channels } = access;
         for (const socket of sockets) {
