@@ -6,7 +6,7 @@
  *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history)
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
- *   --server-args=--cpu-prof  extra node flags for the signal-desk server (profiling)
+ *   --server-args=--cpu-prof  extra node flags for every server started (profiling)
  *   --generators 2          load-generator processes
  *   --out FILE              where to write the JSON (default: bench/results/full.json for a whole
  *                           full-size run, quick.json for --quick, partial.json for any part of one)

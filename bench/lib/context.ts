@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoadGenerators } from './load.js';
 import { seedAccounts, type Seeded } from './seed.js';
-import { RunningSystem, type SystemName } from './systems.js';
+import { RunningSystem, type SignalDeskSetup, type SystemName } from './systems.js';
 
 export interface BenchOptions {
   quick: boolean;
   systems: readonly SystemName[];
   /** Overrides the fan-out subscriber counts (`--sizes 5000,20000`). */
   sizes?: number[] | undefined;
-  /** Extra node flags for the signal-desk server (`--server-args=--cpu-prof`), for profiling. */
+  /** Extra node flags for every server started (`--server-args=--cpu-prof`), for profiling. */
   serverArgs?: string[] | undefined;
   /** Load-generator processes. */
   generators: number;
@@ -52,12 +52,19 @@ export class BenchContext {
 
   /** Starts a fresh server of `name` (signal-desk on a fresh copy of the seeded database). */
   async start(name: SystemName, nodeArgs: readonly string[] = []): Promise<RunningSystem> {
-    if (name !== 'signal-desk') return RunningSystem.start(name, undefined, nodeArgs);
-    nodeArgs = [...nodeArgs, ...(this.options.serverArgs ?? [])];
-    const { file, seed } = await this.seed();
-    const copy = join(this.dir, `run-${++this.starts}.db`);
-    copyFileSync(file, copy);
-    return RunningSystem.start(name, { databaseFile: copy, ...seed }, nodeArgs);
+    const { serverArgs } = this.options;
+    nodeArgs = [...nodeArgs, ...(serverArgs ?? [])];
+    let desk: SignalDeskSetup | undefined;
+    if (name === 'signal-desk') {
+      const { file, seed } = await this.seed();
+      const copy = join(this.dir, `run-${++this.starts}.db`);
+      copyFileSync(file, copy);
+      desk = { databaseFile: copy, ...seed };
+    }
+    const system = await RunningSystem.start(name, desk, nodeArgs);
+    // Profiles and reports are named by process id: say which server each one is.
+    if (serverArgs?.length) this.log(`${name} server started as pid ${system.pid}`);
+    return system;
   }
 
   /** Runs `fn` against a fresh server, closing its clients and stopping it afterwards. */

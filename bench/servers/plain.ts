@@ -62,3 +62,5 @@ server.listen(0, '127.0.0.1', () => {
     `${JSON.stringify({ msg: 'serving', port: typeof address === 'object' && address ? address.port : 0 })}\n`,
   );
 });
+// A clean exit on the benchmark's SIGTERM, so node flags such as --cpu-prof write their output.
+process.once('SIGTERM', () => process.exit(0));
