@@ -7,6 +7,7 @@
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
  *   --server-args=--cpu-prof  extra node flags for every server started (profiling)
+ *   --heap-snapshots DIR    the memory measurement's servers each write a heap snapshot to DIR
  *   --generators 2          load-generator processes
  *   --out FILE              where to write the JSON (default: bench/results/full.json for a whole
  *                           full-size run, quick.json for --quick, partial.json for any part of one)
@@ -16,7 +17,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { main as clusterLatency } from './cluster/latency.js';
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
       generators: { type: 'string', default: DEFAULT_GENERATORS },
       sizes: { type: 'string' },
       'server-args': { type: 'string' },
+      'heap-snapshots': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -109,7 +111,12 @@ async function main(): Promise<void> {
   const systems = list<SystemName>(values.systems, SYSTEMS, 'system');
   // Only a whole run replaces full.json, which bench/RESULTS.md is rendered from.
   const partial = Boolean(
-    values.only || values.systems || values.sizes || values['server-args'] || values.generators !== DEFAULT_GENERATORS,
+    values.only ||
+    values.systems ||
+    values.sizes ||
+    values['server-args'] ||
+    values['heap-snapshots'] ||
+    values.generators !== DEFAULT_GENERATORS,
   );
   const out = values.out ?? join(HERE, 'results', quick ? 'quick.json' : partial ? 'partial.json' : 'full.json');
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
@@ -143,8 +150,10 @@ async function main(): Promise<void> {
   };
   log(`systems ${systems.join(', ')}; measurements ${measurements.join(', ')}; ${quick ? 'quick' : 'full'} size`);
   const serverArgs = values['server-args']?.split(' ').filter(Boolean);
+  const heapSnapshots = values['heap-snapshots'] && resolve(values['heap-snapshots']);
+  if (heapSnapshots) mkdirSync(heapSnapshots, { recursive: true });
   const ctx = new BenchContext(
-    { quick, systems, sizes, serverArgs, generators: Number(values.generators), log },
+    { quick, systems, sizes, serverArgs, heapSnapshots, generators: Number(values.generators), log },
     needed,
   );
   const run = { fanout, saturation, durable, memory, storm, history } as const;

@@ -16,6 +16,8 @@ export interface BenchOptions {
   sizes?: number[] | undefined;
   /** Extra node flags for every server started (`--server-args=--cpu-prof`), for profiling. */
   serverArgs?: string[] | undefined;
+  /** Where the memory measurement's servers write a heap snapshot each (`--heap-snapshots DIR`). */
+  heapSnapshots?: string | undefined;
   /** Load-generator processes. */
   generators: number;
   log: (line: string) => void;

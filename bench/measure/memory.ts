@@ -1,6 +1,13 @@
-/** Measurement 4 — memory: server RSS growth per idle connected subscriber. */
+/**
+ * Measurement 4 — memory: server RSS growth per idle connected subscriber. With
+ * `--heap-snapshots DIR` every server also writes a V8 heap snapshot once the figure is read,
+ * for a look at what each connection holds (Chrome DevTools → Memory → Load).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
 import { sleep } from '../lib/stats.js';
+import type { RunningSystem } from '../lib/systems.js';
 import { LARGEST } from './fanout.js';
 
 export interface MemoryResult {
@@ -15,27 +22,51 @@ export function memoryPlan(quick: boolean) {
 
 export async function memory(ctx: BenchContext): Promise<MemoryResult> {
   const { sizes, idleMs, settleMs } = memoryPlan(ctx.options.quick);
+  const snapshots = ctx.options.heapSnapshots;
+  const nodeArgs = snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshots}`] : [];
   const runs: MemoryResult['runs'] = {};
   for (const name of ctx.options.systems) {
     runs[name] = [];
     for (const size of sizes) {
       // A fresh server per size, so one size's garbage does not count toward the next.
-      const run = await ctx.with(name, async (system) => {
-        await sleep(settleMs);
-        const rssBefore = system.rssBytes();
-        await ctx.load.open(system.url, system.clients(size, await system.headSeq()), system.readyOn);
-        await sleep(idleMs);
-        const rssAfter = system.rssBytes();
-        return {
-          subscribers: size,
-          rssBefore,
-          rssAfter,
-          bytesPerSubscriber: Math.round((rssAfter - rssBefore) / size),
-        };
-      });
+      const run = await ctx.with(
+        name,
+        async (system) => {
+          await sleep(settleMs);
+          const rssBefore = system.rssBytes();
+          await ctx.load.open(system.url, system.clients(size, await system.headSeq()), system.readyOn);
+          await sleep(idleMs);
+          const rssAfter = system.rssBytes();
+          if (snapshots) ctx.log(`memory ${name} ${size}: heap snapshot ${await heapSnapshot(system, snapshots)}`);
+          return {
+            subscribers: size,
+            rssBefore,
+            rssAfter,
+            bytesPerSubscriber: Math.round((rssAfter - rssBefore) / size),
+          };
+        },
+        nodeArgs,
+      );
       ctx.log(`memory ${name} ${size}: ${(run.bytesPerSubscriber / 1024).toFixed(1)} KB per subscriber`);
       runs[name].push(run);
     }
   }
   return { sizes, runs };
+}
+
+/** Asks the server for a heap snapshot and resolves with its file once it is written. */
+async function heapSnapshot(system: RunningSystem, dir: string): Promise<string> {
+  const mine = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${system.pid}.`));
+  const before = new Set(mine());
+  process.kill(system.pid, 'SIGUSR2');
+  let size = -1;
+  for (;;) {
+    await sleep(500);
+    const file = mine().find((f) => !before.has(f));
+    if (!file) continue;
+    const now = statSync(join(dir, file)).size;
+    // The server writes the snapshot in one go, blocking; a size that stopped growing is done.
+    if (now > 0 && now === size) return join(dir, file);
+    size = now;
+  }
 }
