@@ -70,8 +70,10 @@ export class DirectWriter {
     this.conn = socket.conn as unknown as EngineConnection;
   }
 
-  private resolve(): void {
+  /** Looks the transport's objects up again if the transport changed (an upgrade from polling). */
+  private sync(): void {
     const transport = this.conn.transport;
+    if (transport === this.transport) return;
     this.transport = transport;
     this.ws = transport?.name === 'websocket' ? transport.socket : undefined;
     this.raw = this.ws?._socket;
@@ -83,8 +85,8 @@ export class DirectWriter {
    * sender's.
    */
   socket(): NetSocket | undefined {
+    this.sync();
     const conn = this.conn;
-    if (conn.transport !== this.transport) this.resolve();
     const ws = this.ws;
     const raw = this.raw;
     const sender = ws?._sender;
@@ -105,14 +107,14 @@ export class DirectWriter {
 
   /** The TCP socket under a WebSocket transport, writable or not (to drop the connection now). */
   tcpSocket(): NetSocket | undefined {
-    if (this.conn.transport !== this.transport) this.resolve();
+    this.sync();
     return this.raw;
   }
 
   /** Bytes waiting in Engine.IO's queue and in the WebSocket's send buffer. */
   queuedBytes(): number {
+    this.sync();
     const conn = this.conn;
-    if (conn.transport !== this.transport) this.resolve();
     let bytes = this.ws?.bufferedAmount ?? 0;
     for (const packet of conn.writeBuffer) {
       bytes += typeof packet.data === 'string' ? packet.data.length : UNKNOWN_PACKET_BYTES;

@@ -1,14 +1,16 @@
 /**
- * Letting go of the HTTP request a Socket.IO connection was opened with.
+ * Letting go of the HTTP requests a Socket.IO connection was opened and upgraded with.
  *
- * Engine.IO keeps that request for the connection's whole life, in three places: on its
- * socket (`conn.request`), in the stand-in response its WebSocket upgrade hands to
- * middlewares (whose 'close' relay stays registered on the TCP socket), and in Socket.IO's
- * `handshake` (`headers`, `query`, `url`). That is the request object, its stream state and
- * every header — a browser's cookies and user agent among them — for as long as the
- * subscriber stays connected, though nothing reads them after authentication. Socket.IO's
- * own memory guide suggests dropping `conn.request`; that alone frees nothing, because the
- * upgrade's response still holds the request.
+ * Engine.IO keeps such a request for the connection's whole life, in three places: on its
+ * socket (`conn.request`, the opening request), in the stand-in response each WebSocket
+ * upgrade hands to middlewares (whose 'close' relay stays registered on the TCP socket —
+ * the opening request of a WebSocket connection, the upgrade request of one that started on
+ * polling), and in Socket.IO's `handshake` (`headers`, `query`, `url`, `auth`). That is the
+ * request object, its stream state and every header — a browser's cookies among them — for
+ * as long as the subscriber stays connected, though nothing reads them after
+ * authentication. Socket.IO's own memory guide suggests dropping `conn.request`; that alone
+ * frees nothing on WebSocket connections, because the upgrade's response still holds the
+ * request.
  *
  * This reads private parts of Engine.IO 6; `handshake-release.test.ts` pins them.
  */
@@ -20,38 +22,40 @@ interface UpgradeResponse {
   req?: IncomingMessage | undefined;
 }
 
-/** Shared by every released handshake: one empty object, not two per connection. */
-const NOTHING: Record<string, never> = Object.freeze({});
-
 interface EngineConnection {
   request?: IncomingMessage | null;
 }
 
-export class HandshakeRelease {
-  /** Each upgrade's stand-in response, by its request, until the connection is established. */
-  private readonly responses = new WeakMap<IncomingMessage, UpgradeResponse>();
+/** Shared by every released handshake: one empty object, not two per connection. */
+const NOTHING: Record<string, never> = Object.freeze({});
 
+export class HandshakeRelease {
   constructor(io: Server) {
+    // Each upgrade's stand-in response, by its request, from the middlewares to the headers.
+    const responses = new WeakMap<IncomingMessage, UpgradeResponse>();
+    // With a middleware registered Engine.IO refuses WebTransport sessions, which this server
+    // does not offer.
     io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
-      if (!(res instanceof ServerResponse)) this.responses.set(req, res as UpgradeResponse);
+      if (!(res instanceof ServerResponse)) responses.set(req, res as UpgradeResponse);
       next();
+    });
+    // Emitted for every WebSocket upgrade once the middlewares are done, whether it opens the
+    // connection or upgrades one from polling: nothing reads the stand-in's request after it.
+    io.engine.on('headers', (_headers: unknown, req: IncomingMessage) => {
+      const response = responses.get(req);
+      if (!response) return;
+      response.req = undefined;
+      responses.delete(req);
     });
   }
 
   /**
-   * Drops every reference the connection holds to its opening request, and the credentials
-   * in `handshake.auth`. Call once the handshake has been read: `socket.request` is null
+   * Drops the connection's own references to its opening request, and the credentials in
+   * `handshake.auth`. Call once the handshake has been read: `socket.request` is null
    * afterwards, and the handshake keeps only its time and address.
    */
   release(socket: Socket): void {
-    const conn = socket.conn as unknown as EngineConnection;
-    const request = conn.request;
-    if (request) {
-      const response = this.responses.get(request);
-      if (response) response.req = undefined;
-      this.responses.delete(request);
-    }
-    conn.request = null;
+    (socket.conn as unknown as EngineConnection).request = null;
     const handshake = socket.handshake;
     handshake.headers = NOTHING;
     handshake.query = NOTHING;
