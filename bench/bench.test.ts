@@ -96,3 +96,21 @@ test('the fan-out run that stands for a system is the one with the median last-r
   assert.equal(medianRun([a, b]), b, 'of two, the lower');
   assert.equal(medianRun([a]), a);
 });
+
+test('the append probe times every append on a real SQLite file, and refuses bad options', () => {
+  const probe = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'bench/append-probe.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const run = probe('--rate', '200', '--count', '20', '--checkpoints', 'sqlite');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /^append at 200\/s, 20 after 300 unmeasured, sqlite checkpoints: p50 [\d.]+ ms, p99 [\d.]+ ms/,
+  );
+  const bad = probe('--checkpoints', 'never');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage:/);
+});
