@@ -5,15 +5,19 @@
  * durable measurement of `npm run bench` (the whole request), it tells which layer a slow
  * acknowledgement comes from.
  *
- *   node --import tsx bench/append-probe.ts [--rate 100] [--count 1000] [--checkpoints background|sqlite]
+ *   node --import tsx bench/append-probe.ts [--rate 100] [--count 1000]
+ *        [--checkpoints background|sqlite] [--slowest N]
  *
  * `background` checkpoints from a worker thread, as the server does; `sqlite` leaves them to
- * SQLite, inside the commit that fills the WAL past 1,000 pages.
+ * SQLite, inside the commit that fills the WAL past 1,000 pages. `--slowest N` lists the N
+ * slowest appends, each split into the time inside SQLite (and its slowest statement), the
+ * time between statements, and any garbage collection that overlapped it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.js';
 import { benchSignal, CHANNEL } from './lib/payload.js';
@@ -26,15 +30,41 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100' },
     count: { type: 'string', default: '1000' },
     checkpoints: { type: 'string', default: 'background' },
+    slowest: { type: 'string', default: '0' },
   },
 });
 const rate = Number(values.rate);
 const count = Number(values.count);
-if (!(rate > 0) || !(count > 0) || !['background', 'sqlite'].includes(values.checkpoints)) {
+const slowest = Number(values.slowest);
+if (!(rate > 0) || !(count > 0) || !(slowest >= 0) || !['background', 'sqlite'].includes(values.checkpoints)) {
   console.error(
-    'usage: node --import tsx bench/append-probe.ts [--rate N] [--count N] [--checkpoints background|sqlite]',
+    'usage: node --import tsx bench/append-probe.ts [--rate N] [--count N] [--checkpoints background|sqlite] [--slowest N]',
   );
   process.exit(2);
+}
+
+/** Time spent inside SQLite during the current append, by statement (its first words). */
+let inSqlite = new Map<string, number>();
+
+/** Times every statement the store prepares from now on. */
+function timeStatements(raw: { prepare(sql: string): object }): void {
+  const prepare = raw.prepare.bind(raw);
+  raw.prepare = (sql: string) => {
+    const statement = prepare(sql) as Record<string, (...args: unknown[]) => unknown>;
+    const name = sql.trim().split(/\s+/).slice(0, 3).join(' ');
+    for (const method of ['run', 'get', 'all']) {
+      const call = statement[method]!.bind(statement);
+      statement[method] = (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return call(...args);
+        } finally {
+          inSqlite.set(name, (inSqlite.get(name) ?? 0) + performance.now() - started);
+        }
+      };
+    }
+    return statement;
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'signal-desk-append-probe-'));
@@ -44,6 +74,14 @@ const store = openSqliteStore(
     ? { backgroundCheckpoints: { onFailure: (reason) => console.error(reason) } }
     : {},
 );
+const collections: Array<{ start: number; end: number }> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, end: e.startTime + e.duration });
+});
+if (slowest > 0) {
+  timeStatements(store.raw);
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
 try {
   await store.migrate();
   await store.createChannel({ slug: CHANNEL, name: 'Benchmark', description: null });
@@ -53,21 +91,35 @@ try {
   };
   for (let i = 0; i < WARMUP; i++) await append(i);
 
-  const times: number[] = [];
+  const appends: Array<{ started: number; ms: number; sqlite: Map<string, number> }> = [];
   const start = performance.now() + 10;
   for (let k = 0; k < count; k++) {
     const wait = start + (k * 1000) / rate - performance.now();
     if (wait > 1) await sleep(wait);
+    inSqlite = new Map();
     const started = performance.now();
     await append(WARMUP + k);
-    times.push(performance.now() - started);
+    appends.push({ started, ms: performance.now() - started, sqlite: inSqlite });
   }
-  const { p50, p99, max } = summarize(times);
+  const { p50, p99, max } = summarize(appends.map((a) => a.ms));
   console.log(
     `append at ${rate}/s, ${count} after ${WARMUP} unmeasured, ${values.checkpoints} checkpoints: ` +
       `p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`,
   );
+  await sleep(50); // the last collections' entries
+  for (const { started, ms, sqlite } of [...appends].sort((a, b) => b.ms - a.ms).slice(0, slowest)) {
+    const total = [...sqlite.values()].reduce((sum, t) => sum + t, 0);
+    const [worst, worstMs] = [...sqlite].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
+    const gc = collections
+      .filter((c) => c.start < started + ms && c.end > started)
+      .reduce((sum, c) => sum + c.end - c.start, 0);
+    console.log(
+      `  ${ms.toFixed(2)} ms: in SQLite ${total.toFixed(2)} (slowest: ${worst} ${worstMs.toFixed(2)}), ` +
+        `between statements ${(ms - total).toFixed(2)}, garbage collection ${gc.toFixed(2)}`,
+    );
+  }
 } finally {
+  gcObserver.disconnect();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -104,8 +104,11 @@ test('the append probe times every append on a real SQLite file, and refuses bad
       encoding: 'utf8',
       timeout: 60_000,
     });
-  const run = probe('--rate', '200', '--count', '20', '--checkpoints', 'sqlite');
+  const run = probe('--rate', '200', '--count', '20', '--checkpoints', 'sqlite', '--slowest', '2');
   assert.equal(run.status, 0, run.stderr);
+  const slow = run.stdout.split('\n').filter((line) => line.startsWith('  '));
+  assert.equal(slow.length, 2, run.stdout);
+  for (const line of slow) assert.match(line, /ms: in SQLite [\d.]+ \(slowest: .+\), between statements [\d.]+/);
   assert.match(
     run.stdout,
     /^append at 200\/s, 20 after 300 unmeasured, sqlite checkpoints: p50 [\d.]+ ms, p99 [\d.]+ ms/,
