@@ -6,12 +6,14 @@
  * acknowledgement comes from.
  *
  *   node --import tsx bench/append-probe.ts [--rate 100] [--count 1000]
- *        [--checkpoints background|sqlite] [--slowest N]
+ *        [--checkpoints background|sqlite] [--slowest N] [--dir DIR]
  *
  * `background` checkpoints from a worker thread, as the server does; `sqlite` leaves them to
  * SQLite, inside the commit that fills the WAL past 1,000 pages. `--slowest N` lists the N
  * slowest appends, each split into the time inside SQLite (and its slowest statement), the
- * time between statements, and any garbage collection that overlapped it.
+ * time between statements, and any garbage collection that overlapped it. The database is a
+ * fresh file in a new directory under `--dir` (default: the system's temp directory), removed
+ * afterwards: point it at the volume that will hold the real one.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1000' },
     checkpoints: { type: 'string', default: 'background' },
     slowest: { type: 'string', default: '0' },
+    dir: { type: 'string', default: tmpdir() },
   },
 });
 const rate = Number(values.rate);
@@ -38,7 +41,7 @@ const count = Number(values.count);
 const slowest = Number(values.slowest);
 if (!(rate > 0) || !(count > 0) || !(slowest >= 0) || !['background', 'sqlite'].includes(values.checkpoints)) {
   console.error(
-    'usage: node --import tsx bench/append-probe.ts [--rate N] [--count N] [--checkpoints background|sqlite] [--slowest N]',
+    'usage: node --import tsx bench/append-probe.ts [--rate N] [--count N] [--checkpoints background|sqlite] [--slowest N] [--dir DIR]',
   );
   process.exit(2);
 }
@@ -67,7 +70,7 @@ function timeStatements(raw: { prepare(sql: string): object }): void {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'signal-desk-append-probe-'));
+const dir = mkdtempSync(join(values.dir, 'signal-desk-append-probe-'));
 const store = openSqliteStore(
   join(dir, 'probe.db'),
   values.checkpoints === 'background'
