@@ -4,7 +4,7 @@
  * remains. One idempotency key belongs to one composition, so a double click — or a retry
  * after a lost response — can only ever create one signal.
  */
-import { useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { SignalView } from '../../../shared/events.js';
 import { LIMITS } from '../../../shared/limits.js';
 import { MARKETS, signalInputSchema, type Market, type Side } from '../../../shared/schemas.js';
@@ -12,6 +12,7 @@ import { ApiError, post } from '../../api/client.js';
 import type { Channel } from '../../api/types.js';
 import { fieldErrors } from '../../../shared/field-errors.js';
 import { Field, numberOf, optionalText } from '../../components/form.js';
+import { useSingleFlight } from '../../components/use-single-flight.js';
 import { SignalPreview } from './signal-preview.js';
 
 interface Draft {
@@ -70,9 +71,7 @@ export function ComposeForm(props: { channels: Channel[] }) {
   const [attempted, setAttempted] = useState(false);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
   const [status, setStatus] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  // A second click lands before React re-renders the disabled button: guard synchronously.
-  const inFlight = useRef(false);
+  const { busy, run } = useSingleFlight();
 
   const channel = draft.channel || props.channels[0]?.slug || '';
   const input = toInput({ ...draft, channel }, key);
@@ -92,24 +91,21 @@ export function ComposeForm(props: { channels: Channel[] }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setAttempted(true);
-    if (!parsed.success || inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    try {
-      const signal = await post<SignalView>('/api/signals', parsed.data);
-      setStatus({ tone: 'success', text: `Published ${signal.side} ${signal.symbol} (#${signal.seq}).` });
-      setDraft(blank(channel, draft.market));
-      setKey(newKey());
-      setTouched(new Set());
-      setAttempted(false);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      setServerErrors(error.fields);
-      setStatus({ tone: 'error', text: error.message });
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
-    }
+    if (!parsed.success) return;
+    await run(async () => {
+      try {
+        const signal = await post<SignalView>('/api/signals', parsed.data);
+        setStatus({ tone: 'success', text: `Published ${signal.side} ${signal.symbol} (#${signal.seq}).` });
+        setDraft(blank(channel, draft.market));
+        setKey(newKey());
+        setTouched(new Set());
+        setAttempted(false);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        setServerErrors(error.fields);
+        setStatus({ tone: 'error', text: error.message });
+      }
+    });
   };
 
   const tpError = show('takeProfits');

@@ -3,11 +3,12 @@
  * (`rejectUpdate`), the same ones the server enforces; each click is one event with its
  * own idempotency key, so a double click appends it once.
  */
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import type { SignalView, UpdateData } from '../../../shared/events.js';
 import { signalUpdateInputSchema } from '../../../shared/schemas.js';
 import { rejectUpdate } from '../../../shared/signal-state.js';
 import { ApiError, post } from '../../api/client.js';
+import { useSingleFlight } from '../../components/use-single-flight.js';
 
 interface Action {
   label: string;
@@ -35,29 +36,24 @@ export function LifecycleActions(props: { view: SignalView }) {
   const [note, setNote] = useState('');
   const [noting, setNoting] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const inFlight = useRef(false);
+  const { busy, run } = useSingleFlight();
 
   const send = async (update: UpdateData) => {
     const body = { ...update, idempotencyKey: `web-${crypto.randomUUID()}` };
     const parsed = signalUpdateInputSchema.safeParse(body);
     if (!parsed.success) return setError(parsed.error.issues[0]?.message ?? 'invalid update');
-    if (inFlight.current) return;
-    inFlight.current = true;
-    setBusy(true);
-    try {
-      await post(`/api/signals/${encodeURIComponent(view.id)}/updates`, parsed.data);
-      setError(null);
-      if (update.type === 'note') {
-        setNote('');
-        setNoting(false);
+    await run(async () => {
+      try {
+        await post(`/api/signals/${encodeURIComponent(view.id)}/updates`, parsed.data);
+        setError(null);
+        if (update.type === 'note') {
+          setNote('');
+          setNoting(false);
+        }
+      } catch (e) {
+        setError(e instanceof ApiError ? e.message : String(e));
       }
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
-    } finally {
-      inFlight.current = false;
-      setBusy(false);
-    }
+    });
   };
 
   return (
