@@ -1,5 +1,5 @@
 /**
- * `HandshakeRelease` lets the requests a connection was opened and upgraded with be collected
+ * `releaseUpgradeRequests` and `releaseHandshake` let the requests a connection was opened and upgraded with be collected
  * while the connection stays usable — checked on a real Socket.IO server and client with the
  * garbage collector, on every transport, so a change in where Engine.IO keeps a request
  * shows here.
@@ -14,7 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Server, type Socket } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { HandshakeRelease } from './handshake-release.js';
+import { releaseHandshake, releaseUpgradeRequests } from './handshake-release.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -30,20 +30,16 @@ async function collected(ref: WeakRef<IncomingMessage>): Promise<boolean> {
 type Transports = Array<'websocket' | 'polling'>;
 
 /**
- * A server (with `HandshakeRelease` unless `release` is false) and a client sending a token
+ * A server (releasing its upgrade requests unless `release` is false) and a client sending a token
  * and a large header, as a subscriber would. `onConnection` runs in the server's connection
  * handler. Resolves once the client is connected — and, if it started on polling and may
  * upgrade, upgraded — with the server's socket and weak references to the opening request
  * and to the upgrade request, if any.
  */
-async function connection(
-  transports: Transports,
-  onConnection: (socket: Socket, release: HandshakeRelease | undefined) => void,
-  { release = true } = {},
-) {
+async function connection(transports: Transports, onConnection: (socket: Socket) => void, { release = true } = {}) {
   const http = createServer();
   const io = new Server(http, { perMessageDeflate: false });
-  const handshakes = release ? new HandshakeRelease(io) : undefined;
+  if (release) releaseUpgradeRequests(io);
   let upgrade: WeakRef<IncomingMessage> | undefined;
   type EngineRequest = IncomingMessage & { _query: { sid?: string; transport?: string } };
   io.engine.on('headers', (_headers: unknown, req: EngineRequest) => {
@@ -55,7 +51,7 @@ async function connection(
   const accepted = new Promise<{ socket: Socket; opening: WeakRef<IncomingMessage> }>((resolve) => {
     io.on('connection', (socket) => {
       const opening = new WeakRef(socket.request);
-      onConnection(socket, handshakes);
+      onConnection(socket);
       resolve({ socket, opening });
     });
   });
@@ -90,9 +86,9 @@ async function worksBothWays(socket: Socket, client: ClientSocket): Promise<void
 for (const transports of [['websocket'], ['polling'], ['polling', 'websocket']] as Transports[]) {
   test(`${transports.join(' then ')}: after release the requests, their headers and the token can be collected, and the connection still works both ways`, async () => {
     let lastSeq: unknown;
-    const { socket, client, opening, upgrade, close } = await connection(transports, (s, release) => {
+    const { socket, client, opening, upgrade, close } = await connection(transports, (s) => {
       lastSeq = s.handshake.auth.lastSeq;
-      release!.release(s);
+      releaseHandshake(s);
     });
     try {
       assert.equal(lastSeq, 7, 'the handshake is whole until released');
@@ -113,9 +109,9 @@ for (const transports of [['websocket'], ['polling'], ['polling', 'websocket']] 
   });
 }
 
-test('without HandshakeRelease, dropping conn.request leaves a WebSocket connection’s request reachable through its upgrade response', async () => {
+test('without releaseUpgradeRequests, dropping conn.request leaves a WebSocket connection’s request reachable through its upgrade response', async () => {
   // If this fails, Engine.IO no longer keeps the request in its upgrade response, and the
-  // 'headers' hook in HandshakeRelease can go.
+  // 'headers' hook in releaseUpgradeRequests can go.
   const { opening, close } = await connection(
     ['websocket'],
     (s) => {

@@ -29,37 +29,39 @@ interface EngineConnection {
 /** Shared by every released handshake: one empty object, not two per connection. */
 const NOTHING: Record<string, never> = Object.freeze({});
 
-export class HandshakeRelease {
-  constructor(io: Server) {
-    // Each upgrade's stand-in response, by its request, from the middlewares to the headers.
-    const responses = new WeakMap<IncomingMessage, UpgradeResponse>();
-    // With a middleware registered Engine.IO refuses WebTransport sessions, which this server
-    // does not offer.
-    io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
-      if (!(res instanceof ServerResponse)) responses.set(req, res as UpgradeResponse);
-      next();
-    });
-    // Emitted for every WebSocket upgrade once the middlewares are done, whether it opens the
-    // connection or upgrades one from polling: nothing reads the stand-in's request after it.
-    io.engine.on('headers', (_headers: unknown, req: IncomingMessage) => {
-      const response = responses.get(req);
-      if (!response) return;
-      response.req = undefined;
-      responses.delete(req);
-    });
-  }
+/**
+ * Makes every WebSocket upgrade of `io` let go of its request once its response headers are
+ * written. Call once, when the server is built.
+ */
+export function releaseUpgradeRequests(io: Server): void {
+  // Each upgrade's stand-in response, by its request, from the middlewares to the headers.
+  const responses = new WeakMap<IncomingMessage, UpgradeResponse>();
+  // With a middleware registered Engine.IO refuses WebTransport sessions, which this server
+  // does not offer.
+  io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
+    if (!(res instanceof ServerResponse)) responses.set(req, res as UpgradeResponse);
+    next();
+  });
+  // Emitted for every WebSocket upgrade once the middlewares are done, whether it opens the
+  // connection or upgrades one from polling: nothing reads the stand-in's request after it.
+  io.engine.on('headers', (_headers: unknown, req: IncomingMessage) => {
+    const response = responses.get(req);
+    if (!response) return;
+    response.req = undefined;
+    responses.delete(req);
+  });
+}
 
-  /**
-   * Drops the connection's own references to its opening request, and the credentials in
-   * `handshake.auth`. Call once the handshake has been read: `socket.request` is null
-   * afterwards, and the handshake keeps only its time and address.
-   */
-  release(socket: Socket): void {
-    (socket.conn as unknown as EngineConnection).request = null;
-    const handshake = socket.handshake;
-    handshake.headers = NOTHING;
-    handshake.query = NOTHING;
-    handshake.auth = NOTHING;
-    handshake.url = '';
-  }
+/**
+ * Drops the connection's own references to its opening request, and the credentials in
+ * `handshake.auth`. Call once the handshake has been read: `socket.request` is null
+ * afterwards, and the handshake keeps only its time and address.
+ */
+export function releaseHandshake(socket: Socket): void {
+  (socket.conn as unknown as EngineConnection).request = null;
+  const handshake = socket.handshake;
+  handshake.headers = NOTHING;
+  handshake.query = NOTHING;
+  handshake.auth = NOTHING;
+  handshake.url = '';
 }

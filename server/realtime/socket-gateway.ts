@@ -28,7 +28,7 @@ import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { DirectWriter } from './direct-writer.js';
 import { FrameCache, type Frame } from './frame-cache.js';
-import { HandshakeRelease } from './handshake-release.js';
+import { releaseHandshake, releaseUpgradeRequests } from './handshake-release.js';
 import { LiveFanout, type FanoutMember } from './live-fanout.js';
 
 /**
@@ -94,7 +94,6 @@ export class SocketGateway implements LiveSink {
   private readonly sweep: NodeJS.Timeout;
   private readonly budget: number;
   private readonly log: Logger;
-  private readonly handshakes: HandshakeRelease;
   /** Slow clients disconnected since start (for tests and metrics). */
   slowDisconnects = 0;
 
@@ -116,7 +115,7 @@ export class SocketGateway implements LiveSink {
       cors: options.allowedOrigins.length > 0 ? { origin: [...allowed], credentials: true } : undefined,
       allowRequest: (request, callback) => callback(null, this.originAllowed(request, allowed)),
     });
-    this.handshakes = new HandshakeRelease(this.io);
+    releaseUpgradeRequests(this.io);
     this.io.use((socket, next) => {
       this.authenticate(socket).then(
         () => next(),
@@ -178,7 +177,7 @@ export class SocketGateway implements LiveSink {
     const after =
       Number.isSafeInteger(lastSeq) && (lastSeq as number) >= 0 ? (lastSeq as number) : this.runtime.hub.headSeq;
     // Nothing reads the handshake after this: its request, headers and token are let go.
-    this.handshakes.release(socket);
+    releaseHandshake(socket);
     const { userId, admin } = socket.data;
     let sockets = this.byUser.get(userId);
     if (!sockets) this.byUser.set(userId, (sockets = new Set()));
