@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.js';
+import { nowMs } from './load/protocol.js';
 import { benchSignal, CHANNEL } from './lib/payload.js';
+import { sleepUntil } from './lib/schedule.js';
 import { sleep, summarize } from './lib/stats.js';
 
 const WARMUP = 300;
@@ -95,10 +97,9 @@ try {
   for (let i = 0; i < WARMUP; i++) await append(i);
 
   const appends: Array<{ started: number; ms: number; sqlite: Map<string, number> }> = [];
-  const start = performance.now() + 10;
+  const start = nowMs() + 10;
   for (let k = 0; k < count; k++) {
-    const wait = start + (k * 1000) / rate - performance.now();
-    if (wait > 1) await sleep(wait);
+    await sleepUntil(start + (k * 1000) / rate);
     inSqlite = new Map();
     const started = performance.now();
     await append(WARMUP + k);

@@ -40,6 +40,12 @@ export interface Plan {
 const SETTLE_MS = 2000;
 const MAX_WAIT_MS = 30_000;
 
+/** Waits until `at` on the `nowMs` clock (timers are no finer than a millisecond). */
+export async function sleepUntil(at: number): Promise<void> {
+  const wait = at - nowMs();
+  if (wait > 1) await sleep(wait);
+}
+
 export async function scheduledRun(system: RunningSystem, load: LoadGenerators, plan: Plan): Promise<RunResult> {
   const expected = plan.subscribers * plan.signals;
   load.expect(plan.base, plan.signals);
@@ -49,8 +55,7 @@ export async function scheduledRun(system: RunningSystem, load: LoadGenerators, 
   const planned = Array.from({ length: plan.signals }, (_, k) => start + (k * 1000) / plan.rate);
   const acks: Array<Promise<Published>> = [];
   for (let k = 0; k < plan.signals; k++) {
-    const wait = planned[k]! - nowMs();
-    if (wait > 1) await sleep(wait);
+    await sleepUntil(planned[k]!);
     acks.push(system.publish(plan.base + k));
   }
   const published = await Promise.all(acks);

@@ -9,7 +9,8 @@
  */
 import type { BenchContext } from '../lib/context.js';
 import { nowMs } from '../load/protocol.js';
-import { sleep, summarize, type Summary } from '../lib/stats.js';
+import { sleepUntil } from '../lib/schedule.js';
+import { summarize, type Summary } from '../lib/stats.js';
 import type { Published } from '../lib/systems.js';
 
 export interface DurableResult {
@@ -44,8 +45,7 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
         const start = nowMs() + 50;
         const pending: Array<Promise<Published>> = [];
         for (let k = 0; k < count; k++) {
-          const wait = start + (k * 1000) / rate - nowMs();
-          if (wait > 1) await sleep(wait);
+          await sleepUntil(start + (k * 1000) / rate);
           pending.push(system.publish(index++));
         }
         const summary = summarize((await Promise.all(pending)).map((p) => p.ackMs));

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import * as wsExports from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { readJson } from '../lib/http-body.js';
+import { serve } from './serve.js';
 import { wireEvent, type BenchSignal } from '../lib/payload.js';
 
 const HANDSHAKE = JSON.stringify({ upgrades: [], pingInterval: 25_000, pingTimeout: 20_000, maxPayload: 1e6 });
@@ -75,11 +76,4 @@ wss.on('connection', (ws) => {
   ws.on('close', () => live.delete(ws));
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(
-    `${JSON.stringify({ msg: 'serving', port: typeof address === 'object' && address ? address.port : 0 })}\n`,
-  );
-});
-// A clean exit on the benchmark's SIGTERM, so node flags such as --cpu-prof write their output.
-process.once('SIGTERM', () => process.exit(0));
+serve(server);

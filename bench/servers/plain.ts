@@ -7,6 +7,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { Server } from 'socket.io';
 import { readJson } from '../lib/http-body.js';
+import { serve } from './serve.js';
 import { benchSignal, wireEvent, type BenchSignal } from '../lib/payload.js';
 
 const signals: Array<Record<string, unknown>> = [];
@@ -56,11 +57,4 @@ io.on('connection', (socket) => {
   if (typeof lastSeq === 'number') for (const event of signals.slice(lastSeq)) socket.emit('new_signal', event);
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(
-    `${JSON.stringify({ msg: 'serving', port: typeof address === 'object' && address ? address.port : 0 })}\n`,
-  );
-});
-// A clean exit on the benchmark's SIGTERM, so node flags such as --cpu-prof write their output.
-process.once('SIGTERM', () => process.exit(0));
+serve(server);
