@@ -52,6 +52,11 @@ const CLOCK_EVERY = 64;
 class Walk<M extends FanoutMember, P> {
   /** The events this walk carries, ascending seq; grows while it runs. */
   readonly batch: Array<Outgoing<P>>;
+  /**
+   * Each event of `batch` alone, made once: the members visited before an event joined need
+   * only that one, and the walk should not build the same one-element batch for each.
+   */
+  readonly alone: Array<ReadonlyArray<Outgoing<P>>>;
   private readonly channels = new Set<string>();
   /** The audiences to walk, each with its channel (null: the members who see every channel). */
   private readonly audiences: Array<{ channel: string | null; members: ReadonlySet<M> }> = [];
@@ -65,12 +70,14 @@ class Walk<M extends FanoutMember, P> {
     private readonly audienceOf: (channel: string) => ReadonlySet<M> | undefined,
   ) {
     this.batch = batch;
+    this.alone = batch.map((item) => [item]);
     this.audiences.push({ channel: null, members: everyone });
     for (const { event } of batch) this.include(event.channel);
   }
 
   join(item: Outgoing<P>): void {
     this.batch.push(item);
+    this.alone.push([item]);
     this.include(item.event.channel);
   }
 
@@ -169,8 +176,7 @@ export class LiveFanout<M extends FanoutMember, P> {
     try {
       for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
         this.walk = walk;
-        const { batch } = walk;
-        if (!walk.advance((member, channel) => this.visit(member, channel, batch), deadline)) return;
+        if (!walk.advance((member, channel) => this.visit(member, channel, walk), deadline)) return;
       }
       this.walk = undefined;
     } finally {
@@ -186,8 +192,8 @@ export class LiveFanout<M extends FanoutMember, P> {
     return new Walk(batch, this.everyone, (channel) => this.audiences.get(channel));
   }
 
-  /** Writes `member`, found in the audience of `audience`, what it has not had of `batch`. */
-  private visit(member: M, audience: string | null, batch: ReadonlyArray<Outgoing<P>>): void {
+  /** Writes `member`, found in the audience of `audience`, what it has not had of the walk's batch. */
+  private visit(member: M, audience: string | null, { batch, alone }: Walk<M, P>): void {
     const through = member.sentThrough;
     const last = batch.length - 1;
     const lastSeq = batch[last]!.event.seq;
@@ -196,7 +202,7 @@ export class LiveFanout<M extends FanoutMember, P> {
     let first = last;
     while (first > 0 && batch[first - 1]!.event.seq > through) first--;
     if (first === last) {
-      if (sees(member, audience, batch[last]!.event.channel)) this.write(member, last === 0 ? batch : [batch[last]!]);
+      if (sees(member, audience, batch[last]!.event.channel)) this.write(member, alone[last]!);
       return;
     }
     const visible: Array<Outgoing<P>> = [];
