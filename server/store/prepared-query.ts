@@ -8,6 +8,7 @@
  * value, in order, and `run` fills them from the values given.
  */
 import type { CompiledQuery, Compilable, QueryResult, QueryId, RootOperationNode } from 'kysely';
+import { ask } from './query-steps.js';
 
 const MARK = '\u0000param:';
 
@@ -38,13 +39,22 @@ export class PreparedQuery<V extends object, Row> {
     );
   }
 
-  run(runner: QueryRunner, values: V): Promise<QueryResult<Row>> {
+  /** The query with `values` filled in. */
+  with(values: V): CompiledQuery<Row> {
     const parameters = this.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant));
-    const query: CompiledQuery<Row> = { sql: this.sql, query: this.query, queryId: this.queryId, parameters };
-    return runner.executeQuery(query);
+    return { sql: this.sql, query: this.query, queryId: this.queryId, parameters };
+  }
+
+  run(runner: QueryRunner, values: V): Promise<QueryResult<Row>> {
+    return runner.executeQuery(this.with(values));
   }
 
   async first(runner: QueryRunner, values: V): Promise<Row | undefined> {
     return (await this.run(runner, values)).rows[0];
+  }
+
+  /** As one statement of a transaction's `Steps` (query-steps.ts): its first row. */
+  step(values: V): Generator<CompiledQuery, Row | undefined, unknown> {
+    return ask(this.with(values));
   }
 }

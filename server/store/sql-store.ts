@@ -2,7 +2,7 @@
  * The store over Kysely, shared by the SQLite and PostgreSQL backends. What differs between
  * them is given as a `Backend`: its migrations and how to open, probe and close it.
  */
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import {
   GENESIS_HASH,
@@ -16,6 +16,7 @@ import { applyUpdate, initialView } from '../../shared/signal-state.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { eventHash } from '../core/hash-chain.js';
 import { hotQueries, type HotQueries } from './hot-queries.js';
+import { ask, runSteps, type Steps } from './query-steps.js';
 import type { Database, EventsTable } from './schema.js';
 import type {
   AppendOptions,
@@ -43,7 +44,16 @@ export interface Backend {
    * turns a backlog of N publishes into one fsync instead of N.
    */
   groupCommit?: boolean;
+  /**
+   * Runs a whole transaction at once, for a driver whose statements complete as they are
+   * called (better-sqlite3): nothing is awaited between its statements. Without it, each is
+   * awaited in a Kysely transaction.
+   */
+  runTransaction?<T>(steps: Steps<T>): Promise<T>;
 }
+
+/** What became of one queued append. */
+type Outcome = { result: AppendResult } | { error: unknown };
 
 interface QueuedAppend {
   draft: EventDraft;
@@ -53,7 +63,10 @@ interface QueuedAppend {
 }
 
 type Db = Kysely<Database>;
-type Tx = Transaction<Database>;
+
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT queued_append');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('ROLLBACK TO SAVEPOINT queued_append');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT queued_append');
 
 /** Thrown inside a migration's transaction when another process recorded that version first. */
 class VersionAlreadyApplied extends Error {}
@@ -166,9 +179,7 @@ export class SqlStore implements Store {
 
   async append(draft: EventDraft, options: AppendOptions = {}): Promise<AppendResult> {
     try {
-      if (!this.backend.groupCommit) {
-        return await this.db.transaction().execute((trx) => this.appendIn(trx, draft, options));
-      }
+      if (!this.backend.groupCommit) return await this.transaction(this.appendSteps(draft, options));
       return await new Promise<AppendResult>((resolve, reject) => {
         this.queued.push({ draft, options, resolve, reject });
         if (this.queued.length === 1) setImmediate(() => void this.commitQueued());
@@ -194,24 +205,9 @@ export class SqlStore implements Store {
   private async commitQueued(): Promise<void> {
     const batch = this.queued;
     this.queued = [];
-    const outcomes: Array<{ result: AppendResult } | { error: unknown }> = [];
+    let outcomes: Outcome[];
     try {
-      await this.db.transaction().execute(async (trx) => {
-        if (batch.length === 1) {
-          outcomes.push({ result: await this.appendIn(trx, batch[0]!.draft, batch[0]!.options) });
-          return;
-        }
-        for (const item of batch) {
-          await sql`SAVEPOINT queued_append`.execute(trx);
-          try {
-            outcomes.push({ result: await this.appendIn(trx, item.draft, item.options) });
-          } catch (error) {
-            await sql`ROLLBACK TO SAVEPOINT queued_append`.execute(trx);
-            outcomes.push({ error });
-          }
-          await sql`RELEASE SAVEPOINT queued_append`.execute(trx);
-        }
-      });
+      outcomes = await this.transaction(this.batchSteps(batch));
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
@@ -223,16 +219,39 @@ export class SqlStore implements Store {
     });
   }
 
-  private async appendIn(trx: Tx, draft: EventDraft, options: AppendOptions): Promise<AppendResult> {
+  /** Runs `steps` as one transaction: at once where the backend can, else statement by statement. */
+  private transaction<T>(steps: Steps<T>): Promise<T> {
+    if (this.backend.runTransaction) return this.backend.runTransaction(steps);
+    return this.db.transaction().execute((trx) => runSteps(steps, trx));
+  }
+
+  /** The queued appends, in order, each inside its own savepoint when there are several. */
+  private *batchSteps(batch: readonly QueuedAppend[]): Steps<Outcome[]> {
+    if (batch.length === 1) return [{ result: yield* this.appendSteps(batch[0]!.draft, batch[0]!.options) }];
+    const outcomes: Outcome[] = [];
+    for (const item of batch) {
+      yield* ask(SAVEPOINT);
+      try {
+        outcomes.push({ result: yield* this.appendSteps(item.draft, item.options) });
+      } catch (error) {
+        yield* ask(ROLLBACK_TO_SAVEPOINT);
+        outcomes.push({ error });
+      }
+      yield* ask(RELEASE_SAVEPOINT);
+    }
+    return outcomes;
+  }
+
+  private *appendSteps(draft: EventDraft, options: AppendOptions): Steps<AppendResult> {
     // The first statement takes the log lock (a row lock on PostgreSQL, the write lock on
     // SQLite) and holds it to commit: this is what makes seq gap-free and commit-ordered.
-    const bumped = await this.hot.bumpLogHead.first(trx, {});
+    const bumped = yield* this.hot.bumpLogHead.step({});
     if (!bumped) throw new Error('log_head row is missing');
     const seq = Number(bumped.seq);
 
     const { idempotency } = options;
     if (idempotency) {
-      const seen = await this.hot.idempotencyKey.first(trx, { actorId: idempotency.actorId, key: idempotency.key });
+      const seen = yield* this.hot.idempotencyKey.step({ actorId: idempotency.actorId, key: idempotency.key });
       if (seen) {
         if (seen.request_hash !== idempotency.requestHash) {
           throw conflict('idempotency_conflict', 'this idempotency key was already used for a different request');
@@ -244,7 +263,7 @@ export class SqlStore implements Store {
     let current: SignalView | undefined;
     let channel: string;
     if (draft.type === 'signal.updated') {
-      current = await this.signalIn(trx, draft.signalId);
+      current = yield* this.signalSteps(draft.signalId);
       if (!current) throw notFound('signal');
       options.guard?.(current);
       channel = current.channel;
@@ -252,7 +271,7 @@ export class SqlStore implements Store {
       channel = draft.channel;
     }
 
-    const head = await this.hot.channelHead.first(trx, { channel });
+    const head = yield* this.hot.channelHead.step({ channel });
     const id = uuidv7();
     const stamp = now();
     const base = {
@@ -269,9 +288,9 @@ export class SqlStore implements Store {
     } as Omit<StoredEvent, 'hash'>;
     const event = { ...base, hash: eventHash(base) } as StoredEvent;
 
-    const signal = await this.writeEvent(trx, event, current);
+    const signal = yield* this.writeEventSteps(event, current);
     if (idempotency) {
-      await this.hot.insertIdempotencyKey.run(trx, {
+      yield* this.hot.insertIdempotencyKey.step({
         actor_id: idempotency.actorId,
         key: idempotency.key,
         request_hash: idempotency.requestHash,
@@ -283,8 +302,8 @@ export class SqlStore implements Store {
   }
 
   /** Inserts the event, moves its channel head and updates the derived signal row. */
-  private async writeEvent(trx: Tx, event: StoredEvent, current: SignalView | undefined): Promise<SignalView> {
-    await this.hot.insertEvent.run(trx, {
+  private *writeEventSteps(event: StoredEvent, current: SignalView | undefined): Steps<SignalView> {
+    yield* this.hot.insertEvent.step({
       seq: event.seq,
       id: event.id,
       channel: event.channel,
@@ -296,7 +315,7 @@ export class SqlStore implements Store {
       prev_hash: event.prevHash,
       hash: event.hash,
     });
-    await this.hot.moveChannelHead.run(trx, {
+    yield* this.hot.moveChannelHead.step({
       channel: event.channel,
       seq: event.seq,
       hash: event.hash,
@@ -305,7 +324,7 @@ export class SqlStore implements Store {
 
     if (event.type === 'signal.created') {
       const view = initialView(event as SignalCreatedEvent);
-      await this.hot.insertSignal.run(trx, {
+      yield* this.hot.insertSignal.step({
         id: view.id,
         seq: view.seq,
         last_seq: view.lastSeq,
@@ -321,10 +340,10 @@ export class SqlStore implements Store {
       });
       return view;
     }
-    const before = current ?? (await this.signalIn(trx, event.signalId));
+    const before = current ?? (yield* this.signalSteps(event.signalId));
     if (!before) throw notFound('signal');
     const view = applyUpdate(before, event as SignalUpdatedEvent);
-    await this.hot.updateSignal.run(trx, {
+    yield* this.hot.updateSignal.step({
       id: view.id,
       lastSeq: view.lastSeq,
       status: view.status,
@@ -415,7 +434,7 @@ export class SqlStore implements Store {
             .values({ slug: event.channel, name: event.channel, description: null, created_at: event.createdAt })
             .execute();
         }
-        await this.writeEvent(trx, event, undefined);
+        await runSteps(this.writeEventSteps(event, undefined), trx);
         expected++;
       }
       await trx
@@ -428,13 +447,14 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- signals
 
-  private async signalIn(db: Db | Tx, id: string): Promise<SignalView | undefined> {
-    const row = await this.hot.signalView.first(db, { id });
+  private *signalSteps(id: string): Steps<SignalView | undefined> {
+    const row = yield* this.hot.signalView.step({ id });
     return row ? (JSON.parse(row.view) as SignalView) : undefined;
   }
 
-  getSignal(id: string): Promise<SignalView | undefined> {
-    return this.signalIn(this.db, id);
+  async getSignal(id: string): Promise<SignalView | undefined> {
+    const row = await this.hot.signalView.first(this.db, { id });
+    return row ? (JSON.parse(row.view) as SignalView) : undefined;
   }
 
   async listSignals(query: SignalListQuery, channels: ChannelScope): Promise<SignalView[]> {

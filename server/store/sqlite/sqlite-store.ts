@@ -5,14 +5,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
+import { runStepsNow, type Steps } from '../query-steps.js';
 import { sqliteMigrations } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
 import { BackgroundCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 const SYNCHRONOUS_FULL = 2;
+const BEGIN = CompiledQuery.raw('BEGIN');
+const COMMIT = CompiledQuery.raw('COMMIT');
+const ROLLBACK = CompiledQuery.raw('ROLLBACK');
 
 export interface SqliteOpenOptions {
   readonly?: boolean;
@@ -31,11 +35,33 @@ export class SqliteStore extends SqlStore {
     readonly raw: BetterSqlite3.Database,
     background?: { file: string; onFailure: (reason: string) => void },
   ) {
-    super(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) }), {
+    const database = withStatementCache(raw);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const execute = ({ sql, parameters }: CompiledQuery): readonly unknown[] => {
+      const statement = database.prepare(sql);
+      if (statement.reader) return statement.all(parameters);
+      statement.run(parameters);
+      return [];
+    };
+    /** BEGIN, the body, COMMIT (or ROLLBACK if it throws), all before returning. */
+    const runNow = <T>(steps: Steps<T>): T => {
+      execute(BEGIN);
+      try {
+        const result = runStepsNow(steps, execute);
+        execute(COMMIT);
+        return result;
+      } catch (error) {
+        if (raw.inTransaction) execute(ROLLBACK);
+        throw error;
+      }
+    };
+    super(db, {
       kind: 'sqlite',
       migrations: sqliteMigrations,
       // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
       groupCommit: true,
+      // Kysely's one connection is held meanwhile, so no transaction of its own is open.
+      runTransaction: (steps) => db.connection().execute(async () => runNow(steps)),
       close: async () => {
         if (raw.open) raw.close();
       },
