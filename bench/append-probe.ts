@@ -1,7 +1,7 @@
 /**
  * The durable append on its own: the SQLite store's `append` at a fixed rate, with no HTTP,
  * authentication or fan-out around it — what is left of a publish's acknowledgement when
- * everything but the commit is taken away. Beside `fsync-probe.mjs` (the disk alone) and the
+ * everything but the commit is taken away. Beside `fsync-probe.ts` (the disk alone) and the
  * durable measurement of `npm run bench` (the whole request), it tells which layer a slow
  * acknowledgement comes from.
  *

@@ -28,7 +28,12 @@ interface Results {
     p99s: Record<string, number[][]>;
   };
   saturation: { steps: Record<string, RunResult[]> };
-  durable: { rates: number[]; acks: Record<string, Summary[]>; firstAckMs: Record<string, number> };
+  durable: {
+    rates: number[];
+    acks: Record<string, Summary[]>;
+    firstAckMs: Record<string, number>;
+    disk?: { pages: number; commits: Summary[] };
+  };
   memory: { sizes: number[]; runs: Record<string, Array<{ rssAfter: number; bytesPerSubscriber: number }>> };
   storm: {
     subscribers: number;
@@ -87,6 +92,10 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
     assert.ok(Object.keys(pages).length >= 2, `${system}: history measured`);
     for (const s of Object.values(pages)) assert.equal(s.n, results.history.requests);
   }
+
+  const disk = results.durable.disk?.commits ?? [];
+  assert.equal(disk.length, results.durable.rates.length, 'the disk alone ran every durable rate');
+  for (const d of disk) assert.ok(d.n >= 20 && d.p99 > 0, 'disk commits timed');
 });
 
 test('the fan-out run that stands for a system is the one with the median last-receiver p99', () => {

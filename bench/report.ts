@@ -139,23 +139,45 @@ function saturationSection(s: SaturationResult): string {
 }
 
 function durableSection(d: DurableResult): string {
-  const rows = d.rates.map((rate, i) => [
-    `${rate}/s`,
-    ...SYSTEMS.map((n) => {
-      const a = d.acks[n]?.[i];
-      return a ? `${fmt(a.p50, 2)} / ${fmt(a.p99, 2)}` : '–';
-    }),
-    ratio(d.acks['signal-desk']?.[i]?.p99, d.acks.plain?.[i]?.p99),
-  ]);
+  const disk = d.disk;
+  const rows = d.rates.map((rate, i) => {
+    const desk = d.acks['signal-desk']?.[i];
+    const alone = disk?.commits[i];
+    return [
+      `${rate}/s`,
+      ...SYSTEMS.map((n) => {
+        const a = d.acks[n]?.[i];
+        return a ? `${fmt(a.p50, 2)} / ${fmt(a.p99, 2)}` : '–';
+      }),
+      ...(disk ? [alone ? `${fmt(alone.p50, 2)} / ${fmt(alone.p99, 2)}` : '–'] : []),
+      ratio(desk?.p99, d.acks.plain?.[i]?.p99),
+      ...(disk ? [ratio(desk?.p99, alone?.p99)] : []),
+    ];
+  });
   rows.push([
     'first publish after start',
     ...SYSTEMS.map((n) => (d.firstAckMs[n] === undefined ? '–' : fmt(d.firstAckMs[n], 2))),
+    ...(disk ? ['–'] : []),
     ratio(d.firstAckMs['signal-desk'], d.firstAckMs.plain),
+    ...(disk ? ['–'] : []),
   ]);
+  const headers = [
+    'rate',
+    ...SYSTEMS,
+    ...(disk ? [`disk alone (${disk.pages} pages + fsync)`] : []),
+    'signal-desk p99 ÷ plain',
+    ...(disk ? ['signal-desk p99 ÷ disk alone'] : []),
+  ];
   return [
     `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate, after ${d.warmup} unmeasured publishes per server; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
     '',
-    table(['rate', 'floor', 'plain', 'signal-desk', 'signal-desk p99 ÷ plain'], rows),
+    table(headers, rows),
+    ...(disk
+      ? [
+          '',
+          `The disk alone ran the same schedule right after signal-desk, in the same directory: ${disk.pages} WAL frames written and fsync per publish, each timed from its start to the end of its fsync (\`bench/lib/disk.ts\`).`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -37,6 +37,11 @@ export class BenchContext {
     this.load = new LoadGenerators(options.generators);
   }
 
+  /** Where signal-desk's databases are written during the run. */
+  get dataDir(): string {
+    return this.dir;
+  }
+
   get log(): (line: string) => void {
     return this.options.log;
   }

@@ -8,6 +8,7 @@
  * statement preparation. The very first acknowledgement is kept and reported on its own.
  */
 import type { BenchContext } from '../lib/context.js';
+import { DiskCommits, PAGES_PER_APPEND } from '../lib/disk.js';
 import { nowMs } from '../load/protocol.js';
 import { sleepUntil } from '../lib/schedule.js';
 import { summarize, type Summary } from '../lib/stats.js';
@@ -21,6 +22,11 @@ export interface DurableResult {
   acks: Record<string, Summary[]>;
   /** Each system's first acknowledgement after start (ms): the cold path. */
   firstAckMs: Record<string, number>;
+  /**
+   * The disk alone at each rate, right after signal-desk (when it ran): one append's WAL
+   * frames and fsync per publish, in the directory its databases live in (lib/disk.ts).
+   */
+  disk?: { pages: number; commits: Summary[] };
 }
 
 export function durablePlan(quick: boolean) {
@@ -55,5 +61,34 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
       return out;
     });
   }
-  return { seconds, rates, warmup, acks, firstAckMs };
+  const disk = ctx.options.systems.includes('signal-desk') ? diskAlone(ctx, rates, seconds) : undefined;
+  return { seconds, rates, warmup, acks, firstAckMs, ...(disk ? { disk: await disk } : {}) };
+}
+
+/**
+ * The same schedule of commits on the disk alone, each timed from its start to the end of its
+ * fsync (a timer that wakes early would otherwise credit the disk with the wait).
+ */
+async function diskAlone(ctx: BenchContext, rates: readonly number[], seconds: number) {
+  const disk = new DiskCommits(ctx.dataDir);
+  try {
+    const commits: Summary[] = [];
+    for (const rate of rates) {
+      const count = Math.max(20, rate * seconds);
+      const start = nowMs() + 50;
+      const ms: number[] = [];
+      for (let k = 0; k < count; k++) {
+        await sleepUntil(start + (k * 1000) / rate);
+        const started = nowMs();
+        disk.commit();
+        ms.push(nowMs() - started);
+      }
+      const summary = summarize(ms);
+      ctx.log(`durable disk alone ${rate}/s: commit p50 ${summary.p50} p99 ${summary.p99} max ${summary.max} ms`);
+      commits.push(summary);
+    }
+    return { pages: PAGES_PER_APPEND, commits };
+  } finally {
+    disk.close();
+  }
 }
