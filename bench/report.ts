@@ -55,6 +55,7 @@ function fanoutSection(f: FanoutResult): string {
       rows.push([
         size.toLocaleString('en'),
         name,
+        r.lastReceiver.n,
         fmt(r.lastReceiver.p50),
         fmt(r.lastReceiver.p99),
         fmt(r.lastReceiver.max),
@@ -71,7 +72,7 @@ function fanoutSection(f: FanoutResult): string {
     }
   });
   return [
-    `### 1. Fan-out (${f.signals} signals at ${f.rate}/s per size; ms from the planned send time` +
+    `### 1. Fan-out (signals published at ${f.rate}/s, as many per run as the signals column says; ms from the planned send time` +
       (f.repeats > 1
         ? `; each size run ${f.repeats} times with the systems interleaved, the run with the median last-receiver p99 shown)`
         : ')'),
@@ -80,6 +81,7 @@ function fanoutSection(f: FanoutResult): string {
       [
         'subscribers',
         'system',
+        'signals',
         'last-receiver p50',
         'last-receiver p99',
         'last-receiver max',

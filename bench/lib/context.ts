@@ -2,9 +2,10 @@
  * What every measurement shares: the options, the load generators, and a seeded
  * signal-desk database (built once per run, copied fresh for every server start).
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyToDisk } from './copy.js';
 import { LoadGenerators } from './load.js';
 import { seedAccounts, type Seeded } from './seed.js';
 import { RunningSystem, type SignalDeskSetup, type SystemName } from './systems.js';
@@ -65,7 +66,7 @@ export class BenchContext {
     if (name === 'signal-desk') {
       const { file, seed } = await this.seed();
       const copy = join(this.dir, `run-${++this.starts}.db`);
-      copyFileSync(file, copy);
+      copyToDisk(file, copy);
       desk = { databaseFile: copy, ...seed };
     }
     const system = await RunningSystem.start(name, desk, nodeArgs);

@@ -3,9 +3,10 @@
  * it is kept in the temp directory and reused: a sidecar JSON written after the last
  * commit marks it complete. Each run serves a copy, never the cached file itself.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyToDisk } from './copy.js';
 import { seedAccounts, seedHistory, type Seeded } from './seed.js';
 
 export interface HistoryDatabase extends Seeded {
@@ -30,6 +31,6 @@ export async function historyDatabase(total: number, log: (line: string) => void
   }
   const meta = JSON.parse(readFileSync(sidecar, 'utf8')) as Seeded & { headSeq: number };
   const copy = join(CACHE, `history-${total}-run-${process.pid}.db`);
-  copyFileSync(file, copy);
+  copyToDisk(file, copy);
   return { ...meta, file: copy };
 }
