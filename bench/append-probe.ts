@@ -11,12 +11,13 @@
  * `background` checkpoints from a worker thread, as the server does; `sqlite` leaves them to
  * SQLite, inside the commit that fills the WAL past 1,000 pages. `--slowest N` lists the N
  * slowest appends, each split into the time inside SQLite (and its slowest statement), the
- * time between statements, and any garbage collection that overlapped it. The database is a
+ * time between statements, any garbage collection that overlapped it, and (on Linux) how long
+ * the thread was ready to run but waiting for a CPU. The database is a
  * fresh file in a new directory under `--dir` (default: the system's temp directory), removed
  * afterwards: point it at the volume that will hold the real one.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -72,6 +73,18 @@ function timeStatements(raw: { prepare(sql: string): object }): void {
   };
 }
 
+/**
+ * Milliseconds this thread has spent ready to run but waiting for a CPU (the second field of
+ * Linux's schedstat); NaN where there is none.
+ */
+function waitedForCpu(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const dir = mkdtempSync(join(values.dir, 'signal-desk-append-probe-'));
 const store = openSqliteStore(
   join(dir, 'probe.db'),
@@ -96,14 +109,16 @@ try {
   };
   for (let i = 0; i < WARMUP; i++) await append(i);
 
-  const appends: Array<{ started: number; ms: number; sqlite: Map<string, number> }> = [];
+  const appends: Array<{ started: number; ms: number; sqlite: Map<string, number>; cpuWait: number }> = [];
   const start = nowMs() + 10;
   for (let k = 0; k < count; k++) {
     await sleepUntil(start + (k * 1000) / rate);
     inSqlite = new Map();
+    const waited = waitedForCpu();
     const started = performance.now();
     await append(WARMUP + k);
-    appends.push({ started, ms: performance.now() - started, sqlite: inSqlite });
+    const ms = performance.now() - started;
+    appends.push({ started, ms, sqlite: inSqlite, cpuWait: waitedForCpu() - waited });
   }
   const { p50, p99, max } = summarize(appends.map((a) => a.ms));
   console.log(
@@ -111,7 +126,7 @@ try {
       `p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`,
   );
   await sleep(50); // the last collections' entries
-  for (const { started, ms, sqlite } of [...appends].sort((a, b) => b.ms - a.ms).slice(0, slowest)) {
+  for (const { started, ms, sqlite, cpuWait } of [...appends].sort((a, b) => b.ms - a.ms).slice(0, slowest)) {
     const total = [...sqlite.values()].reduce((sum, t) => sum + t, 0);
     const [worst, worstMs] = [...sqlite].sort((a, b) => b[1] - a[1])[0] ?? ['-', 0];
     const gc = collections
@@ -119,7 +134,8 @@ try {
       .reduce((sum, c) => sum + c.end - c.start, 0);
     console.log(
       `  ${ms.toFixed(2)} ms: in SQLite ${total.toFixed(2)} (slowest: ${worst} ${worstMs.toFixed(2)}), ` +
-        `between statements ${(ms - total).toFixed(2)}, garbage collection ${gc.toFixed(2)}`,
+        `between statements ${(ms - total).toFixed(2)}, garbage collection ${gc.toFixed(2)}, ` +
+        `waiting for a CPU ${cpuWait.toFixed(2)}`,
     );
   }
 } finally {
