@@ -15,7 +15,7 @@
  * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,9 +144,13 @@ async function main(): Promise<void> {
       busiestAtStart: busiest(),
     },
   };
+  // Until the run has finished, what it has measured goes to a file beside `out`: a run that
+  // fails half-way must not replace the results of a whole one.
+  const unfinished = out.replace(/\.json$/, '') + '.unfinished.json';
+  let target = unfinished;
   const save = () => {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, `${JSON.stringify(results, null, 1)}\n`);
   };
   log(`systems ${systems.join(', ')}; measurements ${measurements.join(', ')}; ${quick ? 'quick' : 'full'} size`);
   const serverArgs = values['server-args']?.split(' ').filter(Boolean);
@@ -173,6 +177,8 @@ async function main(): Promise<void> {
       results.cluster = await clusterLatency();
       save();
     }
+    target = out;
+    rmSync(unfinished, { force: true });
   } finally {
     ctx.close();
     (results.machine as Record<string, unknown>).loadAtEnd = loadavg();
@@ -180,7 +186,7 @@ async function main(): Promise<void> {
     (results.machine as Record<string, unknown>).cpuPressureAtEnd = cpuPressure();
     results.finishedAt = new Date().toISOString();
     save();
-    log(`results written to ${out}`);
+    log(`results written to ${target}`);
   }
 }
 
