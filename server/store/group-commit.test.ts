@@ -60,3 +60,28 @@ test('appends in one turn commit together; a failing one alone is rolled back', 
   assert.equal(await store.headSeq(), 4);
   await store.close();
 });
+
+test('a batch the disk cannot take fails whole with the real error, and the store goes on', async () => {
+  const store = openSqliteStore(join(dir.path, 'full.db'));
+  await store.migrate();
+  await store.createChannel({ slug: 'fx', name: 'FX', description: null });
+  await store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: signalData('EURUSD') });
+  const pages = Number(store.raw.pragma('page_count', { simple: true }));
+  store.raw.pragma(`max_page_count = ${pages}`);
+
+  const big = { ...signalData('BIG'), notes: 'x'.repeat(20_000) };
+  const outcomes = await Promise.allSettled(
+    ['A', 'B', 'C'].map(() => store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: big })),
+  );
+  for (const outcome of outcomes) {
+    assert.equal(outcome.status, 'rejected');
+    assert.match(String((outcome as PromiseRejectedResult).reason), /full/i, 'the cause, not a missing savepoint');
+  }
+  assert.equal(store.raw.inTransaction, false, 'the connection is left outside any transaction');
+  assert.equal(await store.headSeq(), 1, 'nothing of the batch was kept');
+
+  store.raw.pragma('max_page_count = 1073741823');
+  const next = await store.append({ type: 'signal.created', channel: 'fx', author: 'a', data: signalData('GBPUSD') });
+  assert.equal(next.event.seq, 2, 'the log goes on without a gap');
+  await store.close();
+});

@@ -234,7 +234,13 @@ export class SqlStore implements Store {
       try {
         outcomes.push({ result: yield* this.appendSteps(item.draft, item.options) });
       } catch (error) {
-        yield* ask(ROLLBACK_TO_SAVEPOINT);
+        try {
+          yield* ask(ROLLBACK_TO_SAVEPOINT);
+        } catch {
+          // SQLite rolled the whole transaction back itself (a full disk, an I/O error):
+          // there is no savepoint left, and the batch fails with what caused that.
+          throw error;
+        }
         outcomes.push({ error });
       }
       yield* ask(RELEASE_SAVEPOINT);

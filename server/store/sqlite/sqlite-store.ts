@@ -61,6 +61,7 @@ export class SqliteStore extends SqlStore {
       // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
       groupCommit: true,
       // Kysely's one connection is held meanwhile, so no transaction of its own is open.
+      // These statements go to better-sqlite3 directly: Kysely's plugins and log do not see them.
       runTransaction: (steps) => db.connection().execute(async () => runNow(steps)),
       close: async () => {
         if (raw.open) raw.close();
