@@ -14,23 +14,28 @@ import type { QueryRunner } from './prepared-query.js';
 /** A transaction's body: yields statements, receives each one's first row, returns `T`. */
 export type Steps<T> = Generator<CompiledQuery, T, unknown>;
 
+/** How the statement a body asked for ended. */
+type Outcome = { row: unknown } | { error: unknown };
+
 /** One statement of a body: yields `query` and returns its first row. */
 export function* ask<Row>(query: CompiledQuery<Row>): Generator<CompiledQuery, Row | undefined, unknown> {
   return (yield query) as Row | undefined;
+}
+
+/** Hands the body its statement's row, or throws the statement's error into it. */
+function resume<T>(steps: Steps<T>, outcome: Outcome): IteratorResult<CompiledQuery, T> {
+  return 'error' in outcome ? steps.throw(outcome.error) : steps.next(outcome.row);
 }
 
 /** Runs `steps` on `runner` (an open Kysely transaction), awaiting each statement. */
 export async function runSteps<T>(steps: Steps<T>, runner: QueryRunner): Promise<T> {
   let next = steps.next();
   while (!next.done) {
-    let row: unknown;
-    try {
-      row = (await runner.executeQuery(next.value)).rows[0];
-    } catch (error) {
-      next = steps.throw(error);
-      continue;
-    }
-    next = steps.next(row);
+    const outcome = await runner.executeQuery(next.value).then(
+      (result): Outcome => ({ row: result.rows[0] }),
+      (error: unknown): Outcome => ({ error }),
+    );
+    next = resume(steps, outcome);
   }
   return next.value;
 }
@@ -39,14 +44,13 @@ export async function runSteps<T>(steps: Steps<T>, runner: QueryRunner): Promise
 export function runStepsNow<T>(steps: Steps<T>, execute: (query: CompiledQuery) => readonly unknown[]): T {
   let next = steps.next();
   while (!next.done) {
-    let row: unknown;
+    let outcome: Outcome;
     try {
-      row = execute(next.value)[0];
+      outcome = { row: execute(next.value)[0] };
     } catch (error) {
-      next = steps.throw(error);
-      continue;
+      outcome = { error };
     }
-    next = steps.next(row);
+    next = resume(steps, outcome);
   }
   return next.value;
 }

@@ -458,9 +458,8 @@ export class SqlStore implements Store {
     return row ? (JSON.parse(row.view) as SignalView) : undefined;
   }
 
-  async getSignal(id: string): Promise<SignalView | undefined> {
-    const row = await this.hot.signalView.first(this.db, { id });
-    return row ? (JSON.parse(row.view) as SignalView) : undefined;
+  getSignal(id: string): Promise<SignalView | undefined> {
+    return runSteps(this.signalSteps(id), this.db);
   }
 
   async listSignals(query: SignalListQuery, channels: ChannelScope): Promise<SignalView[]> {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
 import { runStepsNow, type Steps } from '../query-steps.js';
@@ -35,26 +35,10 @@ export class SqliteStore extends SqlStore {
     readonly raw: BetterSqlite3.Database,
     background?: { file: string; onFailure: (reason: string) => void },
   ) {
+    // One cache of prepared statements, for Kysely's queries and the appends run at once.
     const database = withStatementCache(raw);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-    const execute = ({ sql, parameters }: CompiledQuery): readonly unknown[] => {
-      const statement = database.prepare(sql);
-      if (statement.reader) return statement.all(parameters);
-      statement.run(parameters);
-      return [];
-    };
-    /** BEGIN, the body, COMMIT (or ROLLBACK if it throws), all before returning. */
-    const runNow = <T>(steps: Steps<T>): T => {
-      execute(BEGIN);
-      try {
-        const result = runStepsNow(steps, execute);
-        execute(COMMIT);
-        return result;
-      } catch (error) {
-        if (raw.inTransaction) execute(ROLLBACK);
-        throw error;
-      }
-    };
+    const runNow = transactionNow(raw, database);
     super(db, {
       kind: 'sqlite',
       migrations: sqliteMigrations,
@@ -115,6 +99,30 @@ export class SqliteStore extends SqlStore {
     const rows = this.raw.pragma('integrity_check') as Array<{ integrity_check: string }>;
     return rows.map((r) => r.integrity_check).join('; ');
   }
+}
+
+/**
+ * Runs a transaction's steps on `raw` from BEGIN to COMMIT (ROLLBACK if they throw) before
+ * returning, through `database` (a statement cache over `raw`).
+ */
+export function transactionNow(raw: BetterSqlite3.Database, database: SqliteDatabase): <T>(steps: Steps<T>) => T {
+  const execute = ({ sql, parameters }: CompiledQuery): readonly unknown[] => {
+    const statement = database.prepare(sql);
+    if (statement.reader) return statement.all(parameters);
+    statement.run(parameters);
+    return [];
+  };
+  return (steps) => {
+    execute(BEGIN);
+    try {
+      const result = runStepsNow(steps, execute);
+      execute(COMMIT);
+      return result;
+    } catch (error) {
+      if (raw.inTransaction) execute(ROLLBACK);
+      throw error;
+    }
+  };
 }
 
 /** Opens (creating if needed) the SQLite file at `file` and refuses to run without durable settings. */
