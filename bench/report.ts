@@ -12,6 +12,7 @@ import type { HistoryResult } from './measure/history.js';
 import type { MemoryResult } from './measure/memory.js';
 import type { SaturationResult } from './measure/saturation.js';
 import type { StormResult } from './measure/storm.js';
+import type { Summary } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SYSTEMS = ['floor', 'plain', 'signal-desk'] as const;
@@ -141,43 +142,42 @@ function saturationSection(s: SaturationResult): string {
 }
 
 function durableSection(d: DurableResult): string {
-  const disk = d.disk;
+  const pair = (s: Summary | undefined) => (s ? `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}` : '–');
   const rows = d.rates.map((rate, i) => {
     const desk = d.acks['signal-desk']?.[i];
-    const alone = disk?.commits[i];
+    const disk = d.disk?.commits[i];
     return [
       `${rate}/s`,
-      ...SYSTEMS.map((n) => {
-        const a = d.acks[n]?.[i];
-        return a ? `${fmt(a.p50, 2)} / ${fmt(a.p99, 2)}` : '–';
-      }),
-      ...(disk ? [alone ? `${fmt(alone.p50, 2)} / ${fmt(alone.p99, 2)}` : '–'] : []),
+      ...SYSTEMS.map((n) => pair(d.acks[n]?.[i])),
+      pair(disk),
       ratio(desk?.p99, d.acks.plain?.[i]?.p99),
-      ...(disk ? [ratio(desk?.p99, alone?.p99)] : []),
+      ratio(desk?.p99, disk?.p99),
     ];
   });
   rows.push([
     'first publish after start',
     ...SYSTEMS.map((n) => (d.firstAckMs[n] === undefined ? '–' : fmt(d.firstAckMs[n], 2))),
-    ...(disk ? ['–'] : []),
+    '–',
     ratio(d.firstAckMs['signal-desk'], d.firstAckMs.plain),
-    ...(disk ? ['–'] : []),
+    '–',
   ]);
-  const headers = [
-    'rate',
-    ...SYSTEMS,
-    ...(disk ? [`disk alone (${disk.pages} pages + fsync)`] : []),
-    'signal-desk p99 ÷ plain',
-    ...(disk ? ['signal-desk p99 ÷ disk alone'] : []),
-  ];
   return [
     `### 3. Durable publish (acknowledgement ms, p50 / p99; ${d.seconds} s per rate, after ${d.warmup} unmeasured publishes per server; signal-desk commits with synchronous=FULL, the baselines store nothing)`,
     '',
-    table(headers, rows),
-    ...(disk
+    table(
+      [
+        'rate',
+        ...SYSTEMS,
+        'disk alone (an append’s WAL frames + fsync)',
+        'signal-desk p99 ÷ plain',
+        'signal-desk p99 ÷ disk alone',
+      ],
+      rows,
+    ),
+    ...(d.disk
       ? [
           '',
-          `The disk alone ran the same schedule right after signal-desk, in the same directory: ${disk.pages} WAL frames written and fsync per publish, each timed from its start to the end of its fsync (\`bench/lib/disk.ts\`).`,
+          `The disk alone ran the same schedule right after signal-desk, in the same directory: ${d.disk.pages} WAL frames written and fsync per publish, each timed from its start to the end of its fsync (\`bench/lib/disk.ts\`).`,
         ]
       : []),
   ].join('\n');

@@ -10,12 +10,13 @@
  *   --heap-snapshots DIR    the memory measurement's servers each write a heap snapshot to DIR
  *   --generators 2          load-generator processes
  *   --out FILE              where to write the JSON (default: bench/results/full.json for a whole
- *                           full-size run, quick.json for --quick, partial.json for any part of one)
+ *                           full-size run, quick.json for --quick, partial.json for any part of one;
+ *                           a run that fails leaves what it measured in FILE's .unfinished.json)
  *
  * Then `node --import tsx bench/report.ts` renders bench/RESULTS.md's tables and the chart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,10 +148,9 @@ async function main(): Promise<void> {
   // Until the run has finished, what it has measured goes to a file beside `out`: a run that
   // fails half-way must not replace the results of a whole one.
   const unfinished = out.replace(/\.json$/, '') + '.unfinished.json';
-  let target = unfinished;
   const save = () => {
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, `${JSON.stringify(results, null, 1)}\n`);
+    mkdirSync(dirname(unfinished), { recursive: true });
+    writeFileSync(unfinished, `${JSON.stringify(results, null, 1)}\n`);
   };
   log(`systems ${systems.join(', ')}; measurements ${measurements.join(', ')}; ${quick ? 'quick' : 'full'} size`);
   const serverArgs = values['server-args']?.split(' ').filter(Boolean);
@@ -177,8 +177,6 @@ async function main(): Promise<void> {
       results.cluster = await clusterLatency();
       save();
     }
-    target = out;
-    rmSync(unfinished, { force: true });
   } finally {
     ctx.close();
     (results.machine as Record<string, unknown>).loadAtEnd = loadavg();
@@ -186,8 +184,9 @@ async function main(): Promise<void> {
     (results.machine as Record<string, unknown>).cpuPressureAtEnd = cpuPressure();
     results.finishedAt = new Date().toISOString();
     save();
-    log(`results written to ${target}`);
   }
+  renameSync(unfinished, out);
+  log(`results written to ${out}`);
 }
 
 main().then(

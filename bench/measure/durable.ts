@@ -12,7 +12,6 @@ import { DiskCommits, PAGES_PER_APPEND } from '../lib/disk.js';
 import { nowMs } from '../load/protocol.js';
 import { sleepUntil } from '../lib/schedule.js';
 import { summarize, type Summary } from '../lib/stats.js';
-import type { Published } from '../lib/systems.js';
 
 export interface DurableResult {
   seconds: number;
@@ -47,13 +46,7 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
         `durable ${name}: first ack ${firstAckMs[name]!.toFixed(2)} ms, then ${warmup - 1} more unmeasured publishes`,
       );
       for (const rate of rates) {
-        const count = Math.max(20, rate * seconds);
-        const start = nowMs() + 50;
-        const pending: Array<Promise<Published>> = [];
-        for (let k = 0; k < count; k++) {
-          await sleepUntil(start + (k * 1000) / rate);
-          pending.push(system.publish(index++));
-        }
+        const pending = await onSchedule(rate, seconds, () => system.publish(index++));
         const summary = summarize((await Promise.all(pending)).map((p) => p.ackMs));
         ctx.log(`durable ${name} ${rate}/s: ack p50 ${summary.p50} p99 ${summary.p99} max ${summary.max} ms`);
         out.push(summary);
@@ -61,28 +54,44 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
       return out;
     });
   }
-  const disk = ctx.options.systems.includes('signal-desk') ? diskAlone(ctx, rates, seconds) : undefined;
-  return { seconds, rates, warmup, acks, firstAckMs, ...(disk ? { disk: await disk } : {}) };
+  const result: DurableResult = { seconds, rates, warmup, acks, firstAckMs };
+  if (ctx.options.systems.includes('signal-desk')) result.disk = await diskAlone(ctx, rates, seconds);
+  return result;
+}
+
+/**
+ * Calls `call` `rate` times a second for `seconds` (at least 20 times), at times planned
+ * before the first call, and resolves with what the calls returned.
+ */
+async function onSchedule<T>(rate: number, seconds: number, call: () => T): Promise<T[]> {
+  const count = Math.max(20, rate * seconds);
+  const start = nowMs() + 50;
+  const returned: T[] = [];
+  for (let k = 0; k < count; k++) {
+    await sleepUntil(start + (k * 1000) / rate);
+    returned.push(call());
+  }
+  return returned;
 }
 
 /**
  * The same schedule of commits on the disk alone, each timed from its start to the end of its
  * fsync (a timer that wakes early would otherwise credit the disk with the wait).
  */
-async function diskAlone(ctx: BenchContext, rates: readonly number[], seconds: number) {
+async function diskAlone(
+  ctx: BenchContext,
+  rates: readonly number[],
+  seconds: number,
+): Promise<NonNullable<DurableResult['disk']>> {
   const disk = new DiskCommits(ctx.dataDir);
   try {
     const commits: Summary[] = [];
     for (const rate of rates) {
-      const count = Math.max(20, rate * seconds);
-      const start = nowMs() + 50;
-      const ms: number[] = [];
-      for (let k = 0; k < count; k++) {
-        await sleepUntil(start + (k * 1000) / rate);
+      const ms = await onSchedule(rate, seconds, () => {
         const started = nowMs();
         disk.commit();
-        ms.push(nowMs() - started);
-      }
+        return nowMs() - started;
+      });
       const summary = summarize(ms);
       ctx.log(`durable disk alone ${rate}/s: commit p50 ${summary.p50} p99 ${summary.p99} max ${summary.max} ms`);
       commits.push(summary);
