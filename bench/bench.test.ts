@@ -126,3 +126,21 @@ test('the append probe times every append on a real SQLite file, and refuses bad
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /usage:/);
 });
+
+test('the wake probe times each wake-up both ways, and refuses a bad count', () => {
+  const probe = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'bench/wake-probe.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const run = probe('--count', '20');
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, run.stdout);
+  assert.match(lines[0]!, /^20 wake-ups 10 ms apart, the waker goes back to sleep: p50 [\d.]+ ms, p99 [\d.]+ ms/);
+  assert.match(lines[1]!, /^20 wake-ups 10 ms apart, the waker keeps its CPU busy: p50 [\d.]+ ms, p99 [\d.]+ ms/);
+  const bad = probe('--count', '0');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage:/);
+});

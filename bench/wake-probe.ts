@@ -1,0 +1,90 @@
+/**
+ * The machine's scheduler alone: how long a sleeping thread takes to run once another thread
+ * wakes it, 10 ms apart (as at 100 publishes a second). Every acknowledgement crosses several
+ * such wake-ups — the server woken by the request, again when its fsync completes, the client
+ * by the answer — so their tail is a floor under any acknowledgement's tail, in memory or not.
+ *
+ *   node --import tsx bench/wake-probe.ts [--count 1000]
+ *
+ * Twice: with the waking thread going back to sleep at once (both CPUs idle between wake-ups),
+ * and with it keeping its CPU busy, as a process does that goes on working after it has
+ * written to a socket. Where the second tail is a scheduler tick (4 ms at 250 Hz) and the
+ * first is not, the woken thread was queued behind the busy one instead of taking an idle CPU.
+ */
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { sleepUntil } from './lib/schedule.js';
+import { summarize } from './lib/stats.js';
+import { nowMs } from './load/protocol.js';
+
+const INTERVAL_MS = 10;
+/** Slots of the shared array: the wake-up flag, the sleeper's count of wake-ups, and its latency. */
+const FLAG = 0;
+const WOKEN = 1;
+
+/**
+ * The sleeper: waits on the flag, and on each wake-up records how long after the waker's
+ * timestamp it ran, then counts. Plain CommonJS, run from source.
+ */
+const SLEEPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const flags = new Int32Array(workerData.flags);
+const times = new Float64Array(workerData.times);
+for (;;) {
+  Atomics.wait(flags, ${FLAG}, 0);
+  times[1] = Number(process.hrtime.bigint()) / 1e6 - times[0];
+  Atomics.store(flags, ${FLAG}, 0);
+  Atomics.add(flags, ${WOKEN}, 1);
+  Atomics.notify(flags, ${WOKEN});
+}
+`;
+
+const { values } = parseArgs({ options: { count: { type: 'string', default: '1000' } } });
+const count = Number(values.count);
+if (!Number.isInteger(count) || count < 1) {
+  console.error('usage: node --import tsx bench/wake-probe.ts [--count N]');
+  process.exit(2);
+}
+
+/** Node 20 has it; the ES2022 library this project compiles against does not declare it. */
+const { waitAsync } = Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number): { value: Promise<string> | string };
+};
+
+const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+/** [the waker's timestamp, the sleeper's latency], in ms. */
+const times = new Float64Array(new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT));
+const sleeper = new Worker(SLEEPER_SOURCE, {
+  eval: true,
+  workerData: { flags: flags.buffer, times: times.buffer },
+});
+
+/** Wakes the sleeper `count` times and resolves with each wake-up's latency. */
+async function probe(wakerBusy: boolean): Promise<number[]> {
+  const latencies: number[] = [];
+  const start = nowMs() + 100;
+  for (let k = 0; k < count; k++) {
+    await sleepUntil(start + k * INTERVAL_MS);
+    const woken = Atomics.load(flags, WOKEN);
+    times[0] = nowMs();
+    Atomics.store(flags, FLAG, 1);
+    Atomics.notify(flags, FLAG);
+    if (wakerBusy) {
+      while (Atomics.load(flags, WOKEN) === woken); // keeps this CPU busy until the sleeper ran
+    } else {
+      await waitAsync(flags, WOKEN, woken).value;
+    }
+    latencies.push(times[1]!);
+  }
+  return latencies;
+}
+
+try {
+  for (const wakerBusy of [false, true]) {
+    const { p50, p99, max } = summarize(await probe(wakerBusy));
+    const how = wakerBusy ? 'the waker keeps its CPU busy' : 'the waker goes back to sleep';
+    console.log(`${count} wake-ups ${INTERVAL_MS} ms apart, ${how}: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
+  }
+} finally {
+  await sleeper.terminate();
+}
