@@ -257,26 +257,32 @@ function chart(f: FanoutResult): string {
   const right = 150;
   const top = 30;
   const bottom = 50;
-  const values = SYSTEMS.flatMap((n) => (f.runs[n] ?? []).map((r) => r.lastReceiver.p99)).filter(Number.isFinite);
-  const yMax = Math.max(1, ...values) * 1.1;
+  // Both axes are logarithmic: the sizes span 20 ×, the latencies 200 ×, and on a linear
+  // axis the smaller sizes would lie flat on the baseline.
+  const values = SYSTEMS.flatMap((n) => (f.runs[n] ?? []).map((r) => r.lastReceiver.p99)).filter((v) => v > 0);
+  const lMin = Math.floor(Math.log10(Math.min(10, ...values)));
+  const lMax = Math.max(Math.ceil(Math.log10(Math.max(1, ...values))), lMin + 1);
   const xs = f.sizes.map((s) => Math.log10(s));
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs, xMin + 1);
   const x = (size: number) => left + ((Math.log10(size) - xMin) / (xMax - xMin)) * (W - left - right);
-  const y = (v: number) => top + (1 - v / yMax) * (H - top - bottom);
+  const y = (v: number) => top + (1 - (Math.log10(v) - lMin) / (lMax - lMin)) * (H - top - bottom);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${left}" y="18" font-size="14">Last-receiver p99 latency (ms) against connected subscribers</text>`,
+    `<text x="${left}" y="18" font-size="14">Last-receiver p99 latency (ms, log scale) against connected subscribers</text>`,
     `<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="black"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="black"/>`,
   ];
-  for (let i = 0; i <= 5; i++) {
-    const v = (yMax / 5) * i;
-    parts.push(
-      `<line x1="${left}" y1="${y(v)}" x2="${W - right}" y2="${y(v)}" stroke="#e5e5e5"/>`,
-      `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text>`,
-    );
+  for (let decade = lMin; decade <= lMax; decade++) {
+    for (const step of [1, 2, 5]) {
+      const v = step * 10 ** decade;
+      if (Math.log10(v) > lMax) break;
+      parts.push(
+        `<line x1="${left}" y1="${y(v)}" x2="${W - right}" y2="${y(v)}" stroke="${step === 1 ? '#d0d0d0' : '#eeeeee'}"/>`,
+        `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end">${v.toLocaleString('en')}</text>`,
+      );
+    }
   }
   for (const size of f.sizes) {
     parts.push(`<text x="${x(size)}" y="${H - bottom + 18}" text-anchor="middle">${size.toLocaleString('en')}</text>`);
