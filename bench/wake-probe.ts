@@ -18,18 +18,23 @@ import { summarize } from './lib/stats.js';
 import { nowMs } from './load/protocol.js';
 
 const INTERVAL_MS = 10;
-/** Slots of the shared array: the wake-up flag, the sleeper's count of wake-ups, and its latency. */
+/** How long a wake-up may take before the probe gives up on the sleeping thread. */
+const GIVE_UP_MS = 1000;
+/** Slots of the shared flags: the wake-up flag, and how often the sleeper has run (1 once it is waiting). */
 const FLAG = 0;
 const WOKEN = 1;
 
 /**
- * The sleeper: waits on the flag, and on each wake-up records how long after the waker's
- * timestamp it ran, then counts. Plain CommonJS, run from source.
+ * The sleeper: counts once when it is ready, then waits on the flag, and on each wake-up
+ * records how long after the waker's timestamp it ran and counts again. Plain CommonJS, run
+ * from source.
  */
 const SLEEPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const flags = new Int32Array(workerData.flags);
 const times = new Float64Array(workerData.times);
+Atomics.add(flags, ${WOKEN}, 1);
+Atomics.notify(flags, ${WOKEN});
 for (;;) {
   Atomics.wait(flags, ${FLAG}, 0);
   times[1] = Number(process.hrtime.bigint()) / 1e6 - times[0];
@@ -46,9 +51,9 @@ if (!Number.isInteger(count) || count < 1) {
   process.exit(2);
 }
 
-/** Node 20 has it; the ES2022 library this project compiles against does not declare it. */
+/** Node 20 has it; the ES2023 library this project compiles against does not declare it. */
 const { waitAsync } = Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number): { value: Promise<string> | string };
+  waitAsync(array: Int32Array, index: number, value: number, timeout: number): { value: Promise<string> | string };
 };
 
 const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
@@ -58,6 +63,19 @@ const sleeper = new Worker(SLEEPER_SOURCE, {
   eval: true,
   workerData: { flags: flags.buffer, times: times.buffer },
 });
+
+/** Resolves once the sleeper has counted past `woken`, sleeping meanwhile or keeping this CPU busy. */
+async function sleeperRan(woken: number, busy: boolean): Promise<void> {
+  if (busy) {
+    const deadline = nowMs() + GIVE_UP_MS;
+    while (Atomics.load(flags, WOKEN) === woken) {
+      if (nowMs() > deadline) break;
+    }
+  } else {
+    await waitAsync(flags, WOKEN, woken, GIVE_UP_MS).value;
+  }
+  if (Atomics.load(flags, WOKEN) === woken) throw new Error(`the sleeping thread did not run within ${GIVE_UP_MS} ms`);
+}
 
 /** Wakes the sleeper `count` times and resolves with each wake-up's latency. */
 async function probe(wakerBusy: boolean): Promise<number[]> {
@@ -69,17 +87,14 @@ async function probe(wakerBusy: boolean): Promise<number[]> {
     times[0] = nowMs();
     Atomics.store(flags, FLAG, 1);
     Atomics.notify(flags, FLAG);
-    if (wakerBusy) {
-      while (Atomics.load(flags, WOKEN) === woken); // keeps this CPU busy until the sleeper ran
-    } else {
-      await waitAsync(flags, WOKEN, woken).value;
-    }
+    await sleeperRan(woken, wakerBusy);
     latencies.push(times[1]!);
   }
   return latencies;
 }
 
 try {
+  await sleeperRan(0, false); // started and about to wait: its start-up is not a wake-up
   for (const wakerBusy of [false, true]) {
     const { p50, p99, max } = summarize(await probe(wakerBusy));
     const how = wakerBusy ? 'the waker keeps its CPU busy' : 'the waker goes back to sleep';
