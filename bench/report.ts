@@ -289,8 +289,9 @@ function chart(f: FanoutResult): string {
   }
   parts.push(`<text x="${(left + W - right) / 2}" y="${H - 10}" text-anchor="middle">subscribers (log scale)</text>`);
   SYSTEMS.forEach((name, i) => {
-    const runs = f.runs[name];
-    if (!runs) return;
+    // A size where no signal reached every subscriber has no p99 (null in the JSON): no point.
+    const runs = (f.runs[name] ?? []).filter((r) => r.lastReceiver.p99 > 0);
+    if (!runs.length) return;
     const points = runs.map((r) => `${x(r.subscribers).toFixed(1)},${y(r.lastReceiver.p99).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${COLORS[name]}" stroke-width="2.5" points="${points.join(' ')}"/>`);
     for (const r of runs) {
