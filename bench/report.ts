@@ -38,9 +38,11 @@ interface Results {
   history?: HistoryResult;
 }
 
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) =>
-  a === undefined || b === undefined || !b || Number.isNaN(a) || Number.isNaN(b) ? '–' : `${(a / b).toFixed(2)}×`;
+/** A figure, or '–' where there is none: a NaN in the run (null once written to JSON) or a missing one. */
+const known = (n: number | null | undefined): n is number => typeof n === 'number' && Number.isFinite(n);
+const fmt = (n: number | null | undefined, digits = 1) => (known(n) ? n.toFixed(digits) : '–');
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  known(a) && known(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–';
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: Array<Array<string | number>>) =>
   [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
