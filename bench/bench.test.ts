@@ -106,14 +106,16 @@ test('the fan-out run that stands for a system is the one with the median last-r
   assert.equal(medianRun([a]), a);
 });
 
+/** Runs one of the probe scripts of `bench/` with `args`, to its end. */
+const probe = (script: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', `bench/${script}`, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
 test('the append probe times every append on a real SQLite file, and refuses bad options', () => {
-  const probe = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'bench/append-probe.ts', ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-  const run = probe('--rate', '200', '--count', '20', '--checkpoints', 'sqlite', '--slowest', '2');
+  const run = probe('append-probe.ts', '--rate', '200', '--count', '20', '--checkpoints', 'sqlite', '--slowest', '2');
   assert.equal(run.status, 0, run.stderr);
   const slow = run.stdout.split('\n').filter((line) => line.startsWith('  '));
   assert.equal(slow.length, 2, run.stdout);
@@ -122,25 +124,19 @@ test('the append probe times every append on a real SQLite file, and refuses bad
     run.stdout,
     /^append at 200\/s, 20 after 300 unmeasured, sqlite checkpoints: p50 [\d.]+ ms, p99 [\d.]+ ms/,
   );
-  const bad = probe('--checkpoints', 'never');
+  const bad = probe('append-probe.ts', '--checkpoints', 'never');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /usage:/);
 });
 
 test('the wake probe times each wake-up both ways, and refuses a bad count', () => {
-  const probe = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'bench/wake-probe.ts', ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-  const run = probe('--count', '20');
+  const run = probe('wake-probe.ts', '--count', '20');
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stdout.trim().split('\n');
   assert.equal(lines.length, 2, run.stdout);
   assert.match(lines[0]!, /^20 wake-ups 10 ms apart, the waker goes back to sleep: p50 [\d.]+ ms, p99 [\d.]+ ms/);
   assert.match(lines[1]!, /^20 wake-ups 10 ms apart, the waker keeps its CPU busy: p50 [\d.]+ ms, p99 [\d.]+ ms/);
-  const bad = probe('--count', '0');
+  const bad = probe('wake-probe.ts', '--count', '0');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /usage:/);
 });
