@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../server/store/sqlite/sqlite-store.js';
-import { nowMs } from './load/protocol.js';
 import { benchSignal, CHANNEL } from './lib/payload.js';
-import { sleepUntil } from './lib/schedule.js';
+import { sendTimes, sleepUntil } from './lib/schedule.js';
 import { sleep, summarize } from './lib/stats.js';
 
 const WARMUP = 300;
@@ -110,9 +109,8 @@ try {
   for (let i = 0; i < WARMUP; i++) await append(i);
 
   const appends: Array<{ started: number; ms: number; sqlite: Map<string, number>; cpuWait: number }> = [];
-  const start = nowMs() + 10;
-  for (let k = 0; k < count; k++) {
-    await sleepUntil(start + (k * 1000) / rate);
+  for (const [k, at] of sendTimes(count, rate, 10).entries()) {
+    await sleepUntil(at);
     inSqlite = new Map();
     const waited = waitedForCpu();
     const started = performance.now();

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { sleepUntil } from './lib/schedule.js';
+import { sendTimes, sleepUntil } from './lib/schedule.js';
 import { summarize } from './lib/stats.js';
 import { nowMs } from './load/protocol.js';
 
@@ -80,9 +80,8 @@ async function sleeperRan(woken: number, busy: boolean): Promise<void> {
 /** Wakes the sleeper `count` times and resolves with each wake-up's latency. */
 async function probe(wakerBusy: boolean): Promise<number[]> {
   const latencies: number[] = [];
-  const start = nowMs() + 100;
-  for (let k = 0; k < count; k++) {
-    await sleepUntil(start + k * INTERVAL_MS);
+  for (const at of sendTimes(count, 1000 / INTERVAL_MS, 100)) {
+    await sleepUntil(at);
     const woken = Atomics.load(flags, WOKEN);
     times[0] = nowMs();
     Atomics.store(flags, FLAG, 1);

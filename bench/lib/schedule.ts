@@ -6,7 +6,7 @@
 import { nowMs } from '../load/protocol.js';
 import type { LoadGenerators } from './load.js';
 import { round, sleep, summarize, type Summary } from './stats.js';
-import type { Published, RunningSystem } from './systems.js';
+import type { RunningSystem } from './systems.js';
 
 export interface RunResult {
   subscribers: number;
@@ -46,19 +46,33 @@ export async function sleepUntil(at: number): Promise<void> {
   if (wait > 1) await sleep(wait);
 }
 
+/**
+ * `count` send times `1000 / rate` ms apart on the `nowMs` clock, the first `leadMs` from now:
+ * planned before the first send, so a slow callee cannot push the later ones back.
+ */
+export function sendTimes(count: number, rate: number, leadMs: number): number[] {
+  const start = nowMs() + leadMs;
+  return Array.from({ length: count }, (_, k) => start + (k * 1000) / rate);
+}
+
+/** Calls `call(k)` at each of `times`, without waiting for what it returns, and resolves with all it returned. */
+export async function onSchedule<T>(times: readonly number[], call: (k: number) => T): Promise<T[]> {
+  const returned: T[] = [];
+  for (const [k, at] of times.entries()) {
+    await sleepUntil(at);
+    returned.push(call(k));
+  }
+  return returned;
+}
+
 export async function scheduledRun(system: RunningSystem, load: LoadGenerators, plan: Plan): Promise<RunResult> {
   const expected = plan.subscribers * plan.signals;
   load.expect(plan.base, plan.signals);
   await load.delivered(); // the window is open in every generator before the first publish
   const cpuBefore = system.cpuMs();
-  const start = nowMs() + 100;
-  const planned = Array.from({ length: plan.signals }, (_, k) => start + (k * 1000) / plan.rate);
-  const acks: Array<Promise<Published>> = [];
-  for (let k = 0; k < plan.signals; k++) {
-    await sleepUntil(planned[k]!);
-    acks.push(system.publish(plan.base + k));
-  }
-  const published = await Promise.all(acks);
+  const planned = sendTimes(plan.signals, plan.rate, 100);
+  const start = planned[0] ?? nowMs();
+  const published = await Promise.all(await onSchedule(planned, (k) => system.publish(plan.base + k)));
 
   // Wait for the deliveries: until all arrived, or nothing new came for a while.
   let last = -1;

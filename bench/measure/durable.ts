@@ -10,7 +10,7 @@
 import type { BenchContext } from '../lib/context.js';
 import { DiskCommits, PAGES_PER_APPEND } from '../lib/disk.js';
 import { nowMs } from '../load/protocol.js';
-import { sleepUntil } from '../lib/schedule.js';
+import { onSchedule, sendTimes } from '../lib/schedule.js';
 import { summarize, type Summary } from '../lib/stats.js';
 
 export interface DurableResult {
@@ -46,7 +46,7 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
         `durable ${name}: first ack ${firstAckMs[name]!.toFixed(2)} ms, then ${warmup - 1} more unmeasured publishes`,
       );
       for (const rate of rates) {
-        const pending = await onSchedule(rate, seconds, () => system.publish(index++));
+        const pending = await onSchedule(timesAt(rate, seconds), () => system.publish(index++));
         const summary = summarize((await Promise.all(pending)).map((p) => p.ackMs));
         ctx.log(`durable ${name} ${rate}/s: ack p50 ${summary.p50} p99 ${summary.p99} max ${summary.max} ms`);
         out.push(summary);
@@ -59,20 +59,8 @@ export async function durable(ctx: BenchContext): Promise<DurableResult> {
   return result;
 }
 
-/**
- * Calls `call` `rate` times a second for `seconds` (at least 20 times), at times planned
- * before the first call, and resolves with what the calls returned.
- */
-async function onSchedule<T>(rate: number, seconds: number, call: () => T): Promise<T[]> {
-  const count = Math.max(20, rate * seconds);
-  const start = nowMs() + 50;
-  const returned: T[] = [];
-  for (let k = 0; k < count; k++) {
-    await sleepUntil(start + (k * 1000) / rate);
-    returned.push(call());
-  }
-  return returned;
-}
+/** The send times of one rate: `rate` a second for `seconds`, at least 20 of them. */
+const timesAt = (rate: number, seconds: number) => sendTimes(Math.max(20, rate * seconds), rate, 50);
 
 /**
  * The same schedule of commits on the disk alone, each timed from its start to the end of its
@@ -87,7 +75,7 @@ async function diskAlone(
   try {
     const commits: Summary[] = [];
     for (const rate of rates) {
-      const ms = await onSchedule(rate, seconds, () => {
+      const ms = await onSchedule(timesAt(rate, seconds), () => {
         const started = nowMs();
         disk.commit();
         return nowMs() - started;
