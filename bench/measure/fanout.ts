@@ -66,6 +66,7 @@ export async function fanout(ctx: BenchContext): Promise<FanoutResult> {
         const result = await ctx.with(name, async (system) => {
           await ctx.load.open(system.url, system.clients(size, await system.headSeq()), system.readyOn);
           if (!ctx.options.quick) {
+            // Numbered after the measured signals, so a late warm-up delivery is never counted as one of them.
             const warm = { subscribers: size, signals: WARMUP_SIGNALS, rate, base: base + count };
             const warmup = await scheduledRun(system, ctx.load, warm);
             if (warmup.completeness !== 1) ctx.log(`fan-out ${name} ${size}: warm-up ${describe(warmup)}`);
