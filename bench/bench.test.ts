@@ -40,6 +40,13 @@ interface Results {
     runs: Record<string, { caughtUp: Summary; behind: number; duplicates: number; gaps: number; failed: number }>;
   };
   history: { requests: number; runs: Record<string, Record<string, Summary>> };
+  replay: {
+    idle: { ack: Summary; health: Summary };
+    loaded: { ack: Summary; health: Summary };
+    duplicates: number;
+    gaps: number;
+    replayedPerSecond: number;
+  };
 }
 
 test('the benchmark suite runs at smoke size: complete, in order, no duplicates', { timeout: 180_000 }, () => {
@@ -92,6 +99,14 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
     assert.ok(Object.keys(pages).length >= 2, `${system}: history measured`);
     for (const s of Object.values(pages)) assert.equal(s.n, results.history.requests);
   }
+
+  const { replay } = results;
+  for (const probes of [replay.idle, replay.loaded]) {
+    assert.ok(probes.ack.n > 0 && probes.ack.p99 > 0, 'publishes timed beside the replays');
+    assert.ok(probes.health.n > 0 && probes.health.p99 > 0, 'health checks timed beside the replays');
+  }
+  assert.ok(replay.replayedPerSecond > 0, 'the replays were under way while the probes ran');
+  assert.equal(replay.duplicates + replay.gaps, 0, 'each replay in order, once');
 
   const disk = results.durable.disk?.commits ?? [];
   assert.equal(disk.length, results.durable.rates.length, 'the disk alone ran every durable rate');

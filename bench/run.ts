@@ -3,7 +3,7 @@
  * signal-desk servers side by side and writes the raw results to bench/results/.
  *
  *   --quick                 CI smoke size (seconds, a few hundred clients)
- *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history)
+ *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history, replay)
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
  *   --server-args=--cpu-prof  extra node flags for every server started (profiling)
@@ -28,10 +28,11 @@ import { durable } from './measure/durable.js';
 import { fanout, fanoutPlan } from './measure/fanout.js';
 import { history } from './measure/history.js';
 import { memory, memoryPlan } from './measure/memory.js';
+import { replayLoad, replayPlan } from './measure/replay-load.js';
 import { saturation, saturationPlan } from './measure/saturation.js';
 import { storm, stormPlan } from './measure/storm.js';
 
-const MEASUREMENTS = ['fanout', 'memory', 'storm', 'durable', 'history', 'saturation'] as const;
+const MEASUREMENTS = ['fanout', 'memory', 'storm', 'durable', 'history', 'saturation', 'replay'] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FD_LIMIT = 200_000;
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     measurements.includes('saturation') ? saturationPlan(quick).subscribers : 0,
     measurements.includes('memory') ? Math.max(...memoryPlan(quick).sizes) : 0,
     measurements.includes('storm') ? stormPlan(quick).subscribers : 0,
+    measurements.includes('replay') ? replayPlan(quick).replayers : 0,
     1,
   );
   const results: Record<string, unknown> = {
@@ -160,7 +162,7 @@ async function main(): Promise<void> {
     { quick, systems, sizes, serverArgs, heapSnapshots, generators: Number(values.generators), log },
     needed,
   );
-  const run = { fanout, saturation, durable, memory, storm, history } as const;
+  const run = { fanout, saturation, durable, memory, storm, history, replay: replayLoad } as const;
   try {
     for (const m of measurements) {
       const started = Date.now();

@@ -15,6 +15,8 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import { LIMITS } from '../shared/limits.js';
 import { errorHandler } from './http/errors.js';
+import { capConnectionsPerAddress, type ConnectionCap } from './http/connection-cap.js';
+import { registerRateLimits } from './http/rate-limit.js';
 import { securityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
@@ -40,6 +42,8 @@ export interface BuiltApp {
   app: FastifyInstance;
   sockets: SocketGateway;
   sse: SseGateway;
+  /** Null when no cap applies (behind a proxy, or switched off). */
+  connections: ConnectionCap | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,7 +64,13 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     // Per-request lines would dominate the log at fan-out rates; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A client sending its request a byte a second would otherwise hold a socket for minutes.
+    requestTimeout: runtime.config.requestTimeoutMs,
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.headersTimeout = Math.min(runtime.config.requestTimeoutMs, 10_000);
+  const { maxConnectionsPerAddress, trustProxy } = runtime.config;
+  const connections =
+    maxConnectionsPerAddress > 0 && !trustProxy ? capConnectionsPerAddress(app.server, maxConnectionsPerAddress) : null;
 
   app.setValidatorCompiler(({ schema }) => (data) => {
     const result = (schema as ZodType).safeParse(data);
@@ -74,6 +84,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   });
 
   await app.register(fastifyCookie);
+  // A cluster counts in the store, so a limit holds across nodes; one node counts in memory.
+  await registerRateLimits(app, { store: runtime.store, shared: runtime.store.sharedByNodes });
   securityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
@@ -108,9 +120,10 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   const sockets = new SocketGateway(runtime, app.server, {
     allowedOrigins: runtime.config.allowedOrigins,
     budgetBytes: options.socketBudgetBytes,
+    stallMs: runtime.config.slowClientTimeoutMs,
     logger: options.logger,
   });
-  const sse = new SseGateway(runtime, options.logger);
+  const sse = new SseGateway(runtime, options.logger, { stallMs: runtime.config.slowClientTimeoutMs });
 
   await app.register(healthRoutes(runtime));
   await app.register(authRoutes(runtime), { prefix: '/api' });
@@ -143,5 +156,5 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     sse.close();
     await sockets.close();
   });
-  return { app, sockets, sse };
+  return { app, sockets, sse, connections };
 }

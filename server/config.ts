@@ -38,6 +38,33 @@ const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
   COOKIE_SECURE: z.enum(['auto', 'true', 'false'], { error: 'must be auto, true or false' }).default('auto'),
+  SIGNING_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.includes('-----BEGIN PRIVATE KEY-----'), 'must be a PKCS#8 PEM private key'),
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
+  MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (off) or more')
+    .default(512),
+  REQUEST_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(3600, 'must be at most 3600')
+    .default(15),
+  SLOW_CLIENT_TIMEOUT_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(3600, 'must be at most 3600')
+    .default(30),
+  AUTH_RATE_LIMIT: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (off) or more')
+    .default(60),
 });
 
 export type Config = {
@@ -49,6 +76,18 @@ export type Config = {
   sessionTtlMs: number;
   trustProxy: boolean;
   cookieSecure: 'auto' | 'true' | 'false';
+  /** The chain-head signing key (PEM) from the environment, if given. */
+  signingKey?: string | undefined;
+  /** A file holding the signing key, if given (see server/signing-key.ts for the default). */
+  signingKeyFile?: string | undefined;
+  /** Open TCP connections one client address may hold (0: no cap; not applied behind a proxy). */
+  maxConnectionsPerAddress: number;
+  /** Time a client has to send a whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** A client that takes nothing from a replay for this long is disconnected (it resumes later). */
+  slowClientTimeoutMs: number;
+  /** Requests per minute one address may make to sign-in, setup and password change (0: no limit). */
+  authRateLimit: number;
 };
 
 export class ConfigError extends Error {}
@@ -70,5 +109,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     trustProxy: e.TRUST_PROXY,
     cookieSecure: e.COOKIE_SECURE,
+    authRateLimit: e.AUTH_RATE_LIMIT,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+    slowClientTimeoutMs: e.SLOW_CLIENT_TIMEOUT_SECONDS * 1000,
+    signingKey: e.SIGNING_KEY,
+    signingKeyFile: e.SIGNING_KEY_FILE,
   };
 }

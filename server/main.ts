@@ -14,10 +14,11 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  if (await runtime.accounts.setupNeeded()) {
-    logger.info(
-      `no admin yet: open http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/ to create one`,
-    );
+  const setupCode = await runtime.accounts.setupCode();
+  if (setupCode) {
+    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/setup`;
+    // The one secret meant for the log: whoever can read it may claim the installation.
+    logger.warn({ setupCode, url }, `first run: open ${url} and enter the setup code ${setupCode}`);
   }
   logger.info({ port, store: runtime.store.kind, bus: runtime.bus.kind }, 'signal-desk is serving');
 

@@ -10,6 +10,7 @@ import { AccountService } from './core/accounts.js';
 import { Hub } from './core/hub.js';
 import { PositionTracker } from './core/positions.js';
 import { SignalService } from './core/signals.js';
+import { THROTTLE_MEMORY_MS } from './core/throttle.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -23,6 +24,8 @@ export interface Runtime {
   positions: PositionTracker;
   close(): Promise<void>;
 }
+
+const PURGE_MS = 10 * 60_000;
 
 export async function openBus(config: Config, store: Store, logger: Logger): Promise<Bus> {
   if (store.kind === 'postgres') {
@@ -54,6 +57,14 @@ export async function createRuntime(
   positions.start();
   // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.
   const stopWatching = store.watchExternalCommits?.(() => void bus.publish({ kind: 'resync' }));
+  // Counters of unknown emails and one-off addresses would otherwise stay for ever.
+  const purge = setInterval(() => {
+    const now = Date.now();
+    store
+      .purgeThrottles(now - THROTTLE_MEMORY_MS, now)
+      .catch((err: unknown) => logger.warn({ err }, 'purging sign-in counters failed'));
+  }, PURGE_MS);
+  purge.unref();
   return {
     config,
     store,
@@ -63,6 +74,7 @@ export async function createRuntime(
     signals: new SignalService(store, bus),
     accounts: new AccountService(store, bus, config.sessionTtlMs),
     async close() {
+      clearInterval(purge);
       stopWatching?.();
       await hub.stop();
       await positions.stop();

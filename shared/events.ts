@@ -98,6 +98,8 @@ export interface ServerToClientEvents {
   live: (info: { headSeq: number }) => void;
   /** The user's channels changed; `granted` channels' history is available from `GET /api/signals`. */
   entitlements: (info: { channels: string[]; granted: string[]; revoked: string[] }) => void;
+  /** Sent just before the server closes a connection whose session reached its expiry. */
+  session_expired: (info: { message: string }) => void;
 }
 
 /** Socket.IO events a client may send. */

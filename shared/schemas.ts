@@ -26,7 +26,11 @@ export const slugSchema = z
 export const priceSchema = z
   .number({ error: 'must be a number' })
   .refine(Number.isFinite, 'must be a finite number')
-  .refine((n) => n > 0, 'must be greater than 0');
+  .refine((n) => n > 0, 'must be greater than 0')
+  // Beyond these, ratios of prices (R multiples) stop being meaningful numbers.
+  .refine((n) => n >= LIMITS.priceMin && n <= LIMITS.priceMax, {
+    message: `must be between ${LIMITS.priceMin} and ${LIMITS.priceMax}`,
+  });
 
 const optionalText = (max: number) =>
   z.string({ error: 'must be a string' }).trim().max(max, `must be at most ${max} characters`).optional();
@@ -120,7 +124,7 @@ export const signalUpdateInputSchema = z
     if (u.type === 'note' && !u.notes?.trim()) {
       ctx.addIssue({ code: 'custom', path: ['notes'], message: 'is required for a note' });
     }
-    if ((u.type === 'note' || u.type === 'cancelled' || u.type === 'breakeven') && u.price !== undefined) {
+    if ((u.type === 'note' || u.type === 'breakeven') && u.price !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['price'], message: `is not allowed for ${u.type}` });
     }
   });
@@ -148,6 +152,11 @@ export const setupInputSchema = z.strictObject({
   email: emailSchema,
   password: passwordSchema,
   name: optionalText(100),
+  setupCode: z
+    .string({ error: "is required: paste the code from the server's log" })
+    .trim()
+    .min(1, "is required: paste the code from the server's log")
+    .max(64, 'is too long'),
 });
 export type SetupInput = z.infer<typeof setupInputSchema>;
 
@@ -164,6 +173,16 @@ export const userPatchSchema = z.strictObject({
   disabled: z.boolean({ error: 'must be true or false' }).optional(),
   name: optionalText(100),
 });
+
+/** `POST /api/me/password`: one's own password, with the current one. */
+export const passwordChangeSchema = z.strictObject({
+  currentPassword: z.string({ error: 'must be a string' }).min(1, 'is required').max(256, 'is too long'),
+  newPassword: passwordSchema,
+});
+export type PasswordChange = z.infer<typeof passwordChangeSchema>;
+
+/** `POST /api/users/:id/password` (admin): a new password for someone else. */
+export const passwordResetSchema = z.strictObject({ password: passwordSchema });
 
 export const channelInputSchema = z.strictObject({
   slug: slugSchema,

@@ -4,6 +4,7 @@
  * transaction, the web app uses them to show what is allowed.
  */
 import type { SignalCreatedEvent, SignalUpdatedEvent, SignalView, UpdateData } from './events.js';
+import { LIMITS } from './limits.js';
 import type { SignalStatus, UpdateType } from './schemas.js';
 
 export const TERMINAL_STATUSES: ReadonlySet<SignalStatus> = new Set(['sl_hit', 'closed', 'cancelled']);
@@ -31,12 +32,39 @@ export interface Rejection {
   message: string;
 }
 
-/** Why `update` cannot be applied to `view`, or null when it can. */
-export function rejectUpdate(view: SignalView, update: UpdateData): Rejection | null {
+/** Why `price` is no price for `update` of `view`, or null when it is one. */
+function rejectPrice(view: SignalView, update: UpdateData): Rejection | null {
+  const { price } = update;
+  if (price === undefined) return null;
+  const invalid = (message: string): Rejection => ({ kind: 'invalid', field: 'price', message });
+  const factor = LIMITS.updatePriceFactor;
+  if (price > view.entry * factor || price < view.entry / factor) {
+    return invalid(`must be within ${factor}× of the entry (${view.entry})`);
+  }
+  const buy = view.side === 'buy';
+  // A take-profit is hit in profit, a stop at a loss (or at the entry, once moved there).
+  if (update.type === 'tp_hit' && (buy ? price <= view.entry : price >= view.entry)) {
+    return invalid(`a take-profit of a ${view.side} is hit ${buy ? 'above' : 'below'} the entry (${view.entry})`);
+  }
+  if (update.type === 'sl_hit' && (buy ? price > view.entry : price < view.entry)) {
+    return invalid(`a stop of a ${view.side} is hit at or ${buy ? 'below' : 'above'} the entry (${view.entry})`);
+  }
+  return null;
+}
+
+/**
+ * Why `update` cannot be applied to `view` at `now` (epoch ms), or null when it can. A cancel
+ * more than `LIMITS.cancelGraceMs` after publication needs the mark price it was cancelled at:
+ * the position was open, so the statistics count it by that price (see server/core/stats.ts)
+ * and a losing call cannot leave the win rate by being cancelled.
+ */
+export function rejectUpdate(view: SignalView, update: UpdateData, now: number = Date.now()): Rejection | null {
   const terminal = TERMINAL_STATUSES.has(view.status);
   if (update.type === 'note') return null;
   if (terminal)
     return { kind: 'conflict', message: `the signal is ${view.status.replace('_', ' ')}; only notes may follow` };
+  const price = rejectPrice(view, update);
+  if (price) return price;
   switch (update.type) {
     case 'tp_hit': {
       const level = update.level ?? 0;
@@ -49,9 +77,17 @@ export function rejectUpdate(view: SignalView, update: UpdateData): Rejection | 
     case 'breakeven':
       return view.breakeven ? { kind: 'conflict', message: 'the stop is already at breakeven' } : null;
     case 'cancelled':
-      return view.tpHit > 0
-        ? { kind: 'conflict', message: 'a signal that hit a take-profit cannot be cancelled; close it' }
-        : null;
+      if (view.tpHit > 0) {
+        return { kind: 'conflict', message: 'a signal that hit a take-profit cannot be cancelled; close it' };
+      }
+      if (update.price === undefined && now - Date.parse(view.createdAt) > LIMITS.cancelGraceMs) {
+        return {
+          kind: 'invalid',
+          field: 'price',
+          message: `is required to cancel more than ${LIMITS.cancelGraceMs / 60_000} minutes after publishing: give the mark price`,
+        };
+      }
+      return null;
     default:
       return null;
   }
@@ -86,6 +122,7 @@ export function applyUpdate(view: SignalView, event: SignalUpdatedEvent): Signal
       break;
     case 'cancelled':
       next.status = 'cancelled';
+      if (data.price !== undefined) next.exitPrice = data.price;
       break;
     case 'note':
       break;

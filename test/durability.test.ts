@@ -28,7 +28,11 @@ describe('durability', () => {
   before(async () => {
     db = sqliteDatabase();
     server = await startServerProcess({ env: { DATABASE_URL: db.url } });
-    const setup = await new Api(server.url).post('/api/setup', { email: 'owner@example.test', password: PASSWORD });
+    const setup = await new Api(server.url).post('/api/setup', {
+      email: 'owner@example.test',
+      password: PASSWORD,
+      setupCode: server.setupCode(),
+    });
     admin = new Api(server.url, setup.body.token);
     assert.equal((await admin.post('/api/channels', { slug: 'main', name: 'Main' })).status, 201);
   });

@@ -39,7 +39,12 @@ const WARMUP = 20;
 
 async function measure(setup: string, nodes: ServerProcess[], options: LatencyOptions): Promise<LatencyResult> {
   const anon = new Api(nodes[0]!.url);
-  const created = await anon.post('/api/setup', { email: 'bench@example.test', password: PASSWORD, name: 'Bench' });
+  const created = await anon.post('/api/setup', {
+    email: 'bench@example.test',
+    password: PASSWORD,
+    name: 'Bench',
+    setupCode: nodes[0]!.setupCode(),
+  });
   if (created.status !== 201) throw new Error(`setup: ${created.status}`);
   const token = created.body.token as string;
   const apis = nodes.map((n) => new Api(n.url, token));

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ClientSpec, Collected, Command, Opened, Reopened, Reply } from '../load/protocol.js';
+import type { ClientSpec, Collected, Command, Opened, Positions, Reopened, Reply } from '../load/protocol.js';
 
 const GENERATOR = fileURLToPath(new URL('../load/generator.ts', import.meta.url));
 
@@ -120,6 +120,16 @@ export class LoadGenerators {
       this.generators.map((g) => g.ask<{ type: 'progress'; delivered: number }>({ type: 'progress' })),
     );
     return replies.reduce((s, r) => s + r.delivered, 0);
+  }
+
+  /** Every client's highest seq received so far (all generators), and order problems seen. */
+  async positions(): Promise<{ seqs: number[]; duplicates: number; gaps: number }> {
+    const replies = await Promise.all(this.generators.map((g) => g.ask<Positions>({ type: 'positions' })));
+    return {
+      seqs: replies.flatMap((r) => r.seqs),
+      duplicates: replies.reduce((s, r) => s + r.duplicates, 0),
+      gaps: replies.reduce((s, r) => s + r.gaps, 0),
+    };
   }
 
   async drop(): Promise<void> {

@@ -49,6 +49,8 @@ export class RunningSystem {
     if (name === 'signal-desk') {
       if (!desk) throw new Error('signal-desk needs a seeded database');
       env.DATABASE_URL = `sqlite:${desk.databaseFile}`;
+      // Every benchmark client connects from 127.0.0.1: a per-address cap would refuse them.
+      env.MAX_CONNECTIONS_PER_ADDRESS = '0';
     }
     const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs, script], {
       cwd: ROOT,

@@ -248,6 +248,10 @@ async function handle(command: Command): Promise<void> {
       send({ type: 'progress', delivered });
       break;
     }
+    case 'positions': {
+      send({ type: 'positions', seqs: clients.map((c) => c.lastSeq), duplicates, gaps });
+      break;
+    }
     case 'drop': {
       for (const client of clients) {
         client.ws?.removeAllListeners('close');

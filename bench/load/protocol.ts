@@ -23,6 +23,7 @@ export type Command =
   | { type: 'expect'; base: number; count: number }
   | { type: 'collect' }
   | { type: 'progress' }
+  | { type: 'positions' }
   | { type: 'drop' }
   | { type: 'reopen'; targetSeq: number }
   | { type: 'close' };
@@ -58,8 +59,22 @@ export interface Reopened {
   cpuMicros: number;
 }
 
+/** Every client's highest seq received so far, and the order checks since the last `expect`. */
+export interface Positions {
+  type: 'positions';
+  seqs: number[];
+  duplicates: number;
+  gaps: number;
+}
+
 export type Reply =
-  Opened | Collected | Reopened | { type: 'progress'; delivered: number } | { type: 'dropped' } | { type: 'closed' };
+  | Opened
+  | Collected
+  | Reopened
+  | Positions
+  | { type: 'progress'; delivered: number }
+  | { type: 'dropped' }
+  | { type: 'closed' };
 
 /** Monotonic milliseconds shared by every process on the machine (CLOCK_MONOTONIC). */
 export function nowMs(): number {

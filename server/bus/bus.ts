@@ -15,10 +15,19 @@ export type BusMessage =
   | { kind: 'access'; userId: string; channel: string; change: 'granted' | 'revoked' }
   /** A channel was created (admins' live subscriptions cover it). */
   | { kind: 'channel'; slug: string }
-  /** Close the live connections of a session or of every session of a user. */
-  | { kind: 'disconnect'; userId?: string; sessionId?: string; reason: string }
+  /** Close the live connections of a session, or of every session of a user but `exceptSessionId`. */
+  | { kind: 'disconnect'; userId?: string; sessionId?: string; exceptSessionId?: string; reason: string }
   /** Local only: the transport may have dropped messages; re-check access and the log. */
   | { kind: 'resync' };
+
+/** Whether a `disconnect` message closes a connection of `session` (its user id and session id). */
+export function disconnects(
+  message: Extract<BusMessage, { kind: 'disconnect' }>,
+  session: { userId: string; sessionId: string },
+): boolean {
+  if (message.sessionId !== undefined && message.sessionId === session.sessionId) return true;
+  return message.userId === session.userId && message.exceptSessionId !== session.sessionId;
+}
 
 export interface Bus {
   readonly kind: string;

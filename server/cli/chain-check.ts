@@ -4,6 +4,8 @@
  * chain holds, each channel's head — what a signed head is compared with.
  */
 import type { StoredEvent } from '../../shared/events.js';
+import { derivedStateProblem } from '../core/derived-check.js';
+import { eventContentProblem } from '../core/event-content.js';
 import { ChainVerifier, type ChainProblem } from '../core/hash-chain.js';
 import { logPages, type ExportFormat } from '../core/event-codec.js';
 import type { Store } from '../store/store.js';
@@ -25,6 +27,12 @@ export function describeProblem(problem: ChainProblem, line?: number): string {
   return `event seq ${problem.seq} (id ${problem.id}, channel ${problem.channel}${where}): ${problem.reason}`;
 }
 
+/** The event's content as a chain problem, when the API would have refused it. */
+export function contentProblem(event: StoredEvent): ChainProblem | null {
+  const reason = eventContentProblem(event);
+  return reason ? { seq: event.seq, id: event.id, channel: event.channel, reason } : null;
+}
+
 export async function verifyFile(
   file: string,
   format: ExportFormat,
@@ -32,6 +40,8 @@ export async function verifyFile(
     contiguous: boolean;
     start?: { tips: Map<string, ChannelTip>; seq: number };
     progress?: Progress;
+    /** Also refuse content the API would not have accepted (for import). */
+    content?: boolean;
     /** Sees each event that verified, in order. */
     onEvent?: (event: StoredEvent) => void;
   },
@@ -39,7 +49,7 @@ export async function verifyFile(
   const verifier = new ChainVerifier(options.contiguous, options.start?.tips, options.start?.seq ?? 0);
   let lastSeq = options.start?.seq ?? 0;
   for await (const { line, event } of readEventFile(file, format)) {
-    const problem = verifier.check(event);
+    const problem = verifier.check(event) ?? (options.content ? contentProblem(event) : null);
     if (problem) {
       options.progress?.update(verifier.count);
       return { ok: false, count: verifier.count, problem, line };
@@ -52,7 +62,10 @@ export async function verifyFile(
   return { ok: true, count: verifier.count, lastSeq, heads: verifier.heads() };
 }
 
-/** The whole log of `store`, and its recorded channel heads must match the chains' ends. */
+/**
+ * The whole log of `store`; its recorded channel heads must match the chains' ends, and the
+ * derived signals table must be exactly the fold of the log (see derived-check.ts).
+ */
 export async function verifyStore(
   store: Store,
   progress?: Progress,
@@ -62,10 +75,12 @@ export async function verifyStore(
   progress?.update(0, upTo);
   const verifier = new ChainVerifier(true);
   let lastSeq = 0;
+  let created = 0;
   for await (const page of logPages(store, { channels: 'all', upTo })) {
     for (const event of page) {
       const problem = verifier.check(event);
       if (problem) return { ok: false, count: verifier.count, problem };
+      if (event.type === 'signal.created') created++;
       onEvent?.(event);
       lastSeq = event.seq;
     }
@@ -101,5 +116,7 @@ export async function verifyStore(
       };
     }
   }
+  const derived = await derivedStateProblem(store, created, upTo);
+  if (derived) return { ok: false, count: verifier.count, problem: derived };
   return { ok: true, count: verifier.count, lastSeq, heads };
 }

@@ -2,19 +2,41 @@
  * Accounts, sessions, channels and grants. Every change that affects live connections
  * (revoke, logout, disable) is announced on the bus so every node acts on it at once.
  */
+import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import type { PublicUser } from '../../shared/events.js';
 import type { ChannelInput, SetupInput, UserInput } from '../../shared/schemas.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { newToken, tokenHash } from '../auth/tokens.js';
 import type { Bus } from '../bus/bus.js';
-import type { ChannelRecord, Store, UserRecord } from '../store/store.js';
-import { AppError, badRequest, conflict, forbidden, notFound, unauthorized } from './errors.js';
+import {
+  SETUP_CODE_SETTING,
+  SETUP_DONE_SETTING,
+  type ChannelRecord,
+  type Store,
+  type UserRecord,
+} from '../store/store.js';
+import { AppError, badRequest, conflict, forbidden, notFound, tooManyAttempts, unauthorized } from './errors.js';
 import { isAdmin, type Actor } from './policy.js';
+import { ACCOUNT_POLICY, ADDRESS_POLICY, Throttle } from './throttle.js';
 
-const THROTTLE_WINDOW_MS = 15 * 60_000;
-const THROTTLE_MAX_FAILURES = 5;
-const THROTTLE_LOCK_MS = 15 * 60_000;
+/** Crockford's base32 without the look-alikes, as people copy it from a log. */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Sixteen characters (80 bits), stored without separators. */
+function newSetupCode(): string {
+  return Array.from({ length: 16 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+}
+
+/** `k3qf 9x2m-tr7d…` as typed or pasted → the stored form. */
+export function normalizeSetupCode(code: string): string {
+  return code.toUpperCase().replace(/[^0-9A-Z]/g, '');
+}
+
+/** The stored code as the log shows it: four groups of four. */
+export function displaySetupCode(code: string): string {
+  return code.match(/.{1,4}/g)?.join('-') ?? code;
+}
 
 export interface LoginResult {
   token: string;
@@ -36,20 +58,37 @@ export function presentUser(user: UserRecord, channels: readonly string[]): Publ
 }
 
 export class AccountService {
+  private readonly byAccount: Throttle;
+  private readonly byAddress: Throttle;
+
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
     private readonly sessionTtlMs: number,
-  ) {}
+  ) {
+    this.byAccount = new Throttle(store, ACCOUNT_POLICY);
+    this.byAddress = new Throttle(store, ADDRESS_POLICY);
+  }
 
   async setupNeeded(): Promise<boolean> {
+    if ((await this.store.getSetting(SETUP_DONE_SETTING)) !== undefined) return false;
     return (await this.store.countAdmins()) === 0;
   }
 
-  /** Creates the first admin; refused once any admin exists. */
+  /**
+   * The one-time setup code while setup is needed (created on the first call, the same on
+   * every node), else null. Whoever reaches the port first cannot claim the installation:
+   * setup also needs this code, which only the server's log shows.
+   */
+  async setupCode(): Promise<string | null> {
+    if (!(await this.setupNeeded())) return null;
+    return displaySetupCode(await this.store.ensureSetting(SETUP_CODE_SETTING, newSetupCode()));
+  }
+
+  /** Creates the first admin; needs the setup code, and is refused for ever once it ran. */
   async setup(input: SetupInput): Promise<UserRecord> {
     if (!(await this.setupNeeded())) throw conflict('setup_done', 'setup is complete: an admin already exists');
-    return this.store.createUser({
+    return this.store.completeSetup(normalizeSetupCode(input.setupCode), {
       email: input.email,
       name: input.name ?? null,
       role: 'admin',
@@ -57,28 +96,72 @@ export class AccountService {
     });
   }
 
-  async login(email: string, password: string): Promise<LoginResult> {
-    const key = `login:${email.toLowerCase()}`;
-    const now = Date.now();
-    const throttle = await this.store.getLoginThrottle(key);
-    if (throttle && throttle.lockedUntil > now) {
-      throw new AppError(429, 'too_many_attempts', 'too many failed sign-ins; try again later');
+  /**
+   * Signs in. The attempt is counted for the account and for `address` before the password
+   * is checked (see throttle.ts), so concurrent guesses cannot outrun the count.
+   */
+  async login(email: string, password: string, address: string): Promise<LoginResult> {
+    const user = await this.checkPassword(email, password, address);
+    if (user.disabledAt) throw new AppError(403, 'account_disabled', 'this account is disabled; ask an admin');
+    return this.startSession(user);
+  }
+
+  /** The user whose password this is, through both throttles; a success clears the account's count. */
+  private async checkPassword(email: string, password: string, address: string): Promise<UserRecord> {
+    const accountKey = `account:${email.toLowerCase()}`;
+    const addressKey = `address:${address}`;
+    const [account, from] = await Promise.all([this.byAccount.attempt(accountKey), this.byAddress.attempt(addressKey)]);
+    if (!account.allowed || !from.allowed) {
+      throw tooManyAttempts(
+        'too many sign-in attempts; try again later',
+        Math.max(account.retryAfterMs, from.retryAfterMs),
+      );
     }
     const user = await this.store.findUserByEmail(email);
     const ok = await verifyPassword(user?.passwordHash, password);
-    if (!ok || !user) {
-      const fresh = !throttle || now - throttle.windowStart > THROTTLE_WINDOW_MS;
-      const failures = fresh ? 1 : throttle.failures + 1;
-      await this.store.putLoginThrottle(key, {
-        failures,
-        windowStart: fresh ? now : throttle.windowStart,
-        lockedUntil: failures >= THROTTLE_MAX_FAILURES ? now + THROTTLE_LOCK_MS : 0,
-      });
-      throw unauthorized('email or password is incorrect');
+    if (!ok || !user) throw unauthorized('email or password is incorrect');
+    await Promise.all([this.byAccount.clear(accountKey), this.byAddress.forgive(addressKey)]);
+    return user;
+  }
+
+  /** Changes one's own password (the current one is checked, throttled like a sign-in); other sessions end. */
+  async changePassword(actor: Actor, current: string, next: string, address: string): Promise<void> {
+    try {
+      await this.checkPassword(actor.user.email, current, address);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 401) {
+        throw badRequest('the current password is wrong', { currentPassword: 'is not your current password' });
+      }
+      throw error;
     }
-    if (throttle) await this.store.clearLoginThrottle(key);
-    if (user.disabledAt) throw new AppError(403, 'account_disabled', 'this account is disabled; ask an admin');
-    return this.startSession(user);
+    await this.store.setPasswordHash(actor.user.id, await hashPassword(next));
+    await this.endSessions(actor.user.id, 'password changed', actor.sessionId);
+  }
+
+  /** An admin sets a user's password; every session of that user ends. */
+  async resetPassword(actor: Actor | null, userId: string, password: string): Promise<void> {
+    if (actor && !isAdmin(actor)) throw forbidden('only admins reset passwords');
+    if (!(await this.store.getUser(userId))) throw notFound('user');
+    await this.store.setPasswordHash(userId, await hashPassword(password));
+    await this.endSessions(userId, 'password reset by an admin');
+  }
+
+  /** An admin signs a user out everywhere. */
+  async signOutUser(actor: Actor | null, userId: string): Promise<void> {
+    if (actor && !isAdmin(actor)) throw forbidden('only admins sign other users out');
+    if (!(await this.store.getUser(userId))) throw notFound('user');
+    await this.endSessions(userId, 'signed out by an admin');
+  }
+
+  /** Ends every session of the user (but `except`), and closes their live connections on every node. */
+  async endSessions(userId: string, reason: string, except?: string): Promise<void> {
+    await this.store.revokeUserSessions(userId, except);
+    await this.bus.publish({
+      kind: 'disconnect',
+      userId,
+      ...(except !== undefined ? { exceptSessionId: except } : {}),
+      reason,
+    });
   }
 
   async startSession(user: UserRecord): Promise<LoginResult> {
@@ -99,7 +182,7 @@ export class AccountService {
     const { user } = session;
     if (user.disabledAt) throw new AppError(401, 'account_disabled', 'this account is disabled');
     const channels = user.role === 'admin' ? [] : await this.store.channelsOf(user.id);
-    return { user, sessionId: session.id, channels };
+    return { user, sessionId: session.id, sessionExpiresAt: Date.parse(session.expiresAt), channels };
   }
 
   /**
@@ -164,10 +247,7 @@ export class AccountService {
     const user = await this.store.getUser(id);
     if (!user) throw notFound('user');
     await this.store.setUserDisabled(id, disabled);
-    if (disabled) {
-      await this.store.revokeUserSessions(id);
-      await this.bus.publish({ kind: 'disconnect', userId: id, reason: 'account disabled' });
-    }
+    if (disabled) await this.endSessions(id, 'account disabled');
     return presentUser(
       { ...user, disabledAt: disabled ? new Date().toISOString() : null },
       await this.store.channelsOf(id),

@@ -145,12 +145,19 @@ export function decodeCsvFields(fields: readonly string[]): StoredEvent {
  */
 export async function* logPages(
   store: Store,
-  options: { channels: ChannelScope; upTo?: number; pageSize?: number },
+  options: {
+    channels: ChannelScope;
+    upTo?: number;
+    pageSize?: number;
+    /** Awaited before each page: a server reader waits for its turn here (see backlog.ts). */
+    beforePage?: () => Promise<void>;
+  },
 ): AsyncGenerator<StoredEvent[]> {
   const limit = options.pageSize ?? 1000;
   const upTo = options.upTo ?? (await store.headSeq());
   let after = 0;
   for (;;) {
+    await options.beforePage?.();
     const page = await store.readEvents({ after, upTo, limit, channels: options.channels });
     if (page.length === 0) return;
     yield page;

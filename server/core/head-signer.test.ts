@@ -1,4 +1,4 @@
-/** The signing key lives in the store: one key per database, shared by nodes and restarts. */
+/** Signed heads: each channel's head, signed again only when it moved; the key kept in the database is one per database. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -10,7 +10,11 @@ import {
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { verifySignedHead } from './chain-signer.js';
+import { openSigningKey } from '../signing-key.js';
 import { HeadSigner } from './head-signer.js';
+
+const open = async (store: Store, options: ConstructorParameters<typeof HeadSigner>[2] = {}) =>
+  new HeadSigner(store, await openSigningKey(store, { kind: 'database' }), options);
 
 async function migrated(url: string): Promise<Store> {
   const store = await openStore(url);
@@ -30,13 +34,13 @@ function suite(name: string, database: () => Promise<TestDatabase>, skip: () => 
         const stores: Store[] = [];
         for (let i = 0; i < 3; i++) stores.push(await migrated(db.url));
         try {
-          const signers = await Promise.all(stores.map((s) => HeadSigner.open(s, { intervalMs: 0 })));
+          const signers = await Promise.all(stores.map((s) => open(s, { intervalMs: 0 })));
           const fingerprints = new Set(signers.map((s) => s.publicKey.fingerprint));
           assert.equal(fingerprints.size, 1, 'one key for every node');
           for (const s of stores) await s.close();
           const reopened = await migrated(db.url);
           stores.splice(0, stores.length, reopened);
-          const again = await HeadSigner.open(reopened, { intervalMs: 0 });
+          const again = await open(reopened, { intervalMs: 0 });
           assert.deepEqual(again.publicKey, signers[0]?.publicKey);
         } finally {
           for (const s of stores) await s.close().catch(() => {});
@@ -57,7 +61,7 @@ function suite(name: string, database: () => Promise<TestDatabase>, skip: () => 
         await append('gold');
         await append('silver');
         let clock = Date.UTC(2026, 0, 1);
-        const signer = await HeadSigner.open(store, { intervalMs: 0, now: () => new Date((clock += 1000)) });
+        const signer = await open(store, { intervalMs: 0, now: () => new Date((clock += 1000)) });
         const first = await signer.signMoved(['gold']);
         assert.deepEqual(
           first.map((h) => [h.channel, h.seq]),

@@ -1,18 +1,11 @@
 /**
- * Keeps every channel's head signed: at an interval when it moved, and on request. The key
- * lives in the store so every node of a cluster, and every restart, signs with the same one.
+ * Keeps every channel's head signed: at an interval when it moved, and on request. Every node
+ * of a cluster, and every restart, signs with the same key (see `server/signing-key.ts` for
+ * where it lives).
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { uuidv7 } from 'uuidv7';
+import type { KeyObject } from 'node:crypto';
 import type { ChannelHead, ChannelScope, Store } from '../store/store.js';
-import {
-  generateSigningKey,
-  publicKeyInfo,
-  signHead,
-  SIGNING_ALGORITHM,
-  type PublicKeyInfo,
-  type SignedHead,
-} from './chain-signer.js';
+import { publicKeyInfo, signHead, type PublicKeyInfo, type SignedHead } from './chain-signer.js';
 
 export interface HeadSignerOptions {
   /** How often to sign the heads that moved; 0 signs on request only. */
@@ -32,33 +25,17 @@ export class HeadSigner {
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
-  private constructor(
-    private readonly store: Store,
-    private readonly privateKey: KeyObject,
-    readonly publicKey: PublicKeyInfo,
-    private readonly options: HeadSignerOptions,
-  ) {
-    this.now = options.now ?? (() => new Date());
-  }
+  readonly publicKey: PublicKeyInfo;
+  private readonly privateKey: KeyObject;
 
-  /** Loads the store's active key, creating one the first time. */
-  static async open(store: Store, options: HeadSignerOptions = {}): Promise<HeadSigner> {
-    let record = await store.signingKey();
-    if (!record) {
-      const pair = generateSigningKey();
-      await store.addSigningKey({
-        id: uuidv7(),
-        algorithm: SIGNING_ALGORITHM,
-        publicKey: pair.publicKeyPem,
-        privateKey: pair.privateKeyPem,
-        createdAt: new Date().toISOString(),
-      });
-      // Another node may have added one at the same moment: the oldest wins everywhere.
-      record = await store.signingKey();
-      if (!record) throw new Error('the signing key just stored cannot be read back');
-    }
-    const privateKey = createPrivateKey(record.privateKey);
-    return new HeadSigner(store, privateKey, publicKeyInfo(record.publicKey), options);
+  constructor(
+    private readonly store: Store,
+    key: { privateKey: KeyObject; publicKeyPem: string },
+    private readonly options: HeadSignerOptions = {},
+  ) {
+    this.privateKey = key.privateKey;
+    this.publicKey = publicKeyInfo(key.publicKeyPem);
+    this.now = options.now ?? (() => new Date());
   }
 
   start(): void {

@@ -39,6 +39,7 @@ async function replay(hub: Hub, afterSeq: number, scope: ChannelScope): Promise<
   const canSee = (channel: string) => scope === 'all' || scope.includes(channel);
   const sub: CatchUp = {
     after: afterSeq,
+    owner: 'tester',
     scope: () => scope,
     canSee,
     sendReplay: async (events) => {
@@ -72,7 +73,7 @@ after(async () => {
 
 test('replays from the window match the log, for every start, scope and page boundary', async () => {
   await publish(12, 0); // committed before the hub starts: only the log has them
-  const hub = new Hub(store, { replayPageSize: 4, recentEvents: 20 });
+  const hub = new Hub(store, { replayPageSize: 4, logPageSize: 3, recentEvents: 20 });
   await hub.start(bus);
   try {
     await publish(50, 12); // the window keeps the latest 20 to 40 of these

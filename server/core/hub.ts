@@ -15,6 +15,7 @@
 import type { StoredEvent } from '../../shared/events.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
 import type { ChannelScope, Store } from '../store/store.js';
+import { Backlog } from './backlog.js';
 
 /** Receives every event once, in seq order, synchronously. */
 export interface LiveSink {
@@ -24,6 +25,8 @@ export interface LiveSink {
 export interface CatchUp {
   /** Seq the subscriber already has. */
   after: number;
+  /** Whose replay this is (a user id): a replay from the database is a long read of theirs. */
+  owner: string;
   /** Channels to read from the log (checked again per event through `canSee`). */
   scope(): ChannelScope;
   canSee(channel: string): boolean;
@@ -55,7 +58,12 @@ interface Pending {
 export interface HubOptions {
   /** How often the log head is checked for events the bus did not announce. */
   pollMs?: number;
+  /** Events per page of a replay served from memory. */
   replayPageSize?: number;
+  /** Events per page of a replay read from the database: one page is one event-loop turn. */
+  logPageSize?: number;
+  /** Shares the event loop between long reads, and bounds how many run (see backlog.ts). */
+  backlog?: Backlog;
   /** Live events one catching-up subscriber may buffer before it is told to reconnect. */
   maxBuffered?: number;
   /** How many of the latest delivered events are kept for replays. */
@@ -74,6 +82,8 @@ export class Hub {
   private unsubscribe: (() => void) | undefined;
   private readonly pollMs: number;
   private readonly pageSize: number;
+  private readonly logPageSize: number;
+  readonly backlog: Backlog;
   private readonly maxBuffered: number;
   /** The latest delivered events, contiguous: recent[i].seq === recentFrom + i, the last is the head. */
   private recent: StoredEvent[] = [];
@@ -87,6 +97,8 @@ export class Hub {
   ) {
     this.pollMs = options.pollMs ?? 1000;
     this.pageSize = options.replayPageSize ?? 500;
+    this.logPageSize = options.logPageSize ?? 100;
+    this.backlog = options.backlog ?? new Backlog();
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT_EVENTS;
     this.onError = options.onError ?? (() => {});
@@ -163,22 +175,27 @@ export class Hub {
     }
   }
 
+  /** Whether the events after `after`, up to `upTo`, are all still in the recent window. */
+  private inWindow(after: number, upTo: number): boolean {
+    return after + 1 >= this.recentFrom && upTo <= this.head;
+  }
+
   /**
    * Up to `limit` events after `after`, no further than `upTo`, from memory when the window
    * still holds them all (it always reaches the head, and `upTo` is never past the head).
    */
-  private async readPage(after: number, upTo: number, limit: number, channels: ChannelScope): Promise<StoredEvent[]> {
-    if (after + 1 >= this.recentFrom && upTo <= this.head) {
+  private async readPage(after: number, upTo: number, channels: ChannelScope): Promise<StoredEvent[]> {
+    if (this.inWindow(after, upTo)) {
       // The same contract as the log's read: the first `limit` events in scope.
       const page: StoredEvent[] = [];
       const last = upTo - this.recentFrom;
-      for (let i = after + 1 - this.recentFrom; i <= last && page.length < limit; i++) {
+      for (let i = after + 1 - this.recentFrom; i <= last && page.length < this.pageSize; i++) {
         const event = this.recent[i]!;
         if (channels === 'all' || channels.includes(event.channel)) page.push(event);
       }
       return page;
     }
-    return this.store.readEvents({ after, upTo, limit, channels });
+    return this.store.readEvents({ after, upTo, limit: this.logPageSize, channels });
   }
 
   /** Reads and delivers everything after the head that the log holds. One read at a time. */
@@ -210,8 +227,13 @@ export class Hub {
     return this.fetching;
   }
 
-  /** Replays the log after `sub.after`, then makes the subscriber live with no gap or duplicate. */
+  /**
+   * Replays the log after `sub.after`, then makes the subscriber live with no gap or
+   * duplicate. A replay that must read the database first waits for admission (see
+   * backlog.ts) and reads a page per turn; it rejects with GateFull when too many wait.
+   */
   async replayThenLive(sub: CatchUp): Promise<void> {
+    const lease = this.inWindow(sub.after, this.head) ? undefined : await this.backlog.admit(sub.owner);
     const pending: Pending = { canSee: (c) => sub.canSee(c), buffer: [], overflow: false };
     this.pending.add(pending);
     try {
@@ -220,10 +242,12 @@ export class Hub {
       const target = this.head;
       let last = sub.after;
       while (last < target && !sub.isClosed()) {
-        const page = await this.readPage(last, target, this.pageSize, sub.scope());
+        const fromLog = !this.inWindow(last, target);
+        if (fromLog) await (lease ?? this.backlog).turn();
+        const page = await this.readPage(last, target, sub.scope());
         const visible = page.filter((e) => sub.canSee(e.channel));
         if (visible.length > 0) await sub.sendReplay(visible);
-        if (page.length < this.pageSize) break;
+        if (page.length < (fromLog ? this.logPageSize : this.pageSize)) break;
         last = page[page.length - 1]!.seq;
       }
       if (sub.isClosed()) return;
@@ -234,6 +258,7 @@ export class Hub {
       sub.goLive(rest, this.head);
     } finally {
       this.pending.delete(pending);
+      lease?.release();
     }
   }
 }

@@ -7,6 +7,8 @@ import type { ChannelScope, UserRecord } from '../store/store.js';
 export interface Actor {
   user: UserRecord;
   sessionId: string;
+  /** Epoch ms the session ends: live connections opened with it are closed then. */
+  sessionExpiresAt: number;
   /** Channels granted to the user (admins see every channel regardless). */
   channels: readonly string[];
 }

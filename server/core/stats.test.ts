@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StatsFigures, StatsGroup } from '../../shared/stats.js';
 import { EventLog } from '../../test/helpers/event-log.js';
+import fc from 'fast-check';
+import type { SignalCreatedEvent, SignalUpdatedEvent, SignalView } from '../../shared/events.js';
+import { applyUpdate, initialView, rejectUpdate } from '../../shared/signal-state.js';
+import type { StatsReport } from '../../shared/stats.js';
 import { computeStats, rMultiple, StatsFold } from './stats.js';
 
 /*
@@ -381,5 +385,91 @@ describe('statistics from the log', () => {
     assert.equal(rMultiple({ side: 'buy', entry: 100, stopLoss: 90, exitPrice: 85, status: 'sl_hit' }), -1.5);
     assert.equal(rMultiple({ side: 'buy', entry: 100, stopLoss: 90, status: 'closed' }), null);
     assert.equal(rMultiple({ side: 'buy', entry: 100, stopLoss: 90, exitPrice: 120, status: 'tp_hit' }), null);
+  });
+
+  test('a cancel at a mark price counts like a close by hand at it: a losing call cannot leave the win rate', () => {
+    const log = new EventLog();
+    const at = (d: string) => `2026-03-${d}T12:00:00.000Z`;
+    const data = {
+      symbol: 'SOLUSDT',
+      market: 'crypto',
+      side: 'buy',
+      entry: 100,
+      stopLoss: 90,
+      takeProfits: [120],
+    } as const;
+    const loser = log.create('gamma', { ...data, takeProfits: [120] }, at('01'));
+    log.update(loser, { type: 'cancelled', price: 95 }, at('02')); // R = (95 − 100) / 10 = −0.5
+    const unfilled = log.create('gamma', { ...data, takeProfits: [120] }, at('03'));
+    log.update(unfilled, { type: 'cancelled' }, at('03')); // within the grace period: never entered
+    const report = computeStats(log.events);
+    assert.equal(report.totals.cancelled, 2);
+    assert.equal(report.totals.losses, 1);
+    assert.equal(report.totals.winRate, 0);
+    assert.equal(report.totals.rCount, 1);
+    assert.equal(report.totals.totalR, -0.5);
+    assert.deepEqual(
+      report.equity.map((p) => [p.signalId, p.r]),
+      [[loser, -0.5]],
+    );
+  });
+});
+
+describe('reports over whole channels, kept up to date per event', () => {
+  test('equal a walk over every signal, for any log, scope and order of updates', () => {
+    const channels = ['a', 'b', 'c'];
+    const update = fc.oneof(
+      fc.record({ type: fc.constant('tp_hit' as const), level: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({ type: fc.constant('sl_hit' as const) }),
+      fc.record({ type: fc.constant('breakeven' as const) }),
+      fc.record({ type: fc.constant('closed' as const), price: fc.integer({ min: 80, max: 130 }) }),
+      fc.record({ type: fc.constant('cancelled' as const), price: fc.integer({ min: 80, max: 130 }) }),
+      fc.record({ type: fc.constant('note' as const), notes: fc.constant('n') }),
+    );
+    const step = fc.oneof(
+      fc.record({ create: fc.constantFrom(...channels), source: fc.constantFrom('ana', 'bob', undefined) }),
+      fc.record({ target: fc.nat(), update }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.subarray(channels), (steps, scope) => {
+        const log = new EventLog();
+        const signals: string[] = [];
+        const views = new Map<string, SignalView>();
+        steps.forEach((s, i) => {
+          const at = new Date(Date.UTC(2026, 0, 1 + i)).toISOString();
+          if ('create' in s) {
+            const id = log.create(
+              s.create,
+              {
+                symbol: i % 2 ? 'BTCUSDT' : 'EURUSD',
+                market: i % 2 ? 'crypto' : 'forex',
+                side: 'buy',
+                entry: 100,
+                stopLoss: 90,
+                takeProfits: [110, 120, 130],
+                ...(s.source ? { source: s.source } : {}),
+              },
+              at,
+            );
+            signals.push(id);
+            views.set(id, initialView(log.events.at(-1) as SignalCreatedEvent));
+            return;
+          }
+          const id = signals[s.target % Math.max(1, signals.length)];
+          const view = id && views.get(id);
+          if (!view || rejectUpdate(view, s.update, Date.parse(view.createdAt)) !== null) return;
+          views.set(id, applyUpdate(view, log.update(id, s.update, at) as SignalUpdatedEvent));
+        });
+        const fold = new StatsFold();
+        for (const event of log.events) fold.add(event);
+        const kept = fold.report({}, scope);
+        // A filter every signal passes makes the report walk each signal instead.
+        const walked = fold.report({ from: '2000-01-01' }, scope);
+        const round = (report: StatsReport) =>
+          JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(9)) : v)));
+        assert.deepEqual(round(kept), round(walked));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -39,7 +39,9 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
       body: { error: { code: 'validation_failed', message: `the ${where} has invalid fields`, fields } },
     };
   }
-  if (isDatabaseUnavailable(error)) {
+  // Fastify's own client errors (a body cut short reads as ECONNRESET) are never an outage.
+  const clientError = typeof (error as Partial<FastifyError>).statusCode === 'number';
+  if (!clientError && isDatabaseUnavailable(error)) {
     return {
       status: 503,
       body: {
@@ -63,9 +65,18 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.destroyed && !request.raw.complete) {
+    // The client went away mid-request: nobody reads an answer, and nothing is wrong here.
+    request.log.info({ reason: 'client closed the request', url: request.url.split('?')[0] }, 'request aborted');
+    void reply.status(400).send({ error: { code: 'aborted', message: 'the client closed the request' } });
+    return;
+  }
   const { status, body } = toErrorResponse(error);
   if (status >= 500) request.log.error({ err: error }, 'request failed');
-  if (status === 429 && error instanceof AppError) void reply.header('retry-after', '900');
-  if (status === 503) void reply.header('retry-after', '2');
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  } else if (status === 503) {
+    void reply.header('retry-after', '2');
+  }
   void reply.status(status).send(body);
 }

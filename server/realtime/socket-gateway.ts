@@ -8,7 +8,7 @@
  * logout, disable) act on this node's sockets; a sweep disconnects clients that stop
  * reading before their backlog grows past a budget — they resume from `lastSeq`.
  */
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import {
@@ -20,12 +20,14 @@ import {
 } from '../../shared/events.js';
 import { LIMITS } from '../../shared/limits.js';
 import { SESSION_COOKIE } from '../auth/tokens.js';
-import type { BusMessage } from '../bus/bus.js';
+import { disconnects, type BusMessage } from '../bus/bus.js';
 import { AppError } from '../core/errors.js';
 import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
 import { isAdmin } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
+import { GateFull } from '../core/gate.js';
+import { originAllowed } from '../http/origin.js';
 import { DirectWriter } from './direct-writer.js';
 import { FrameCache, type Frame } from './frame-cache.js';
 import { releaseHandshake, releaseUpgradeRequests } from './handshake-release.js';
@@ -38,6 +40,10 @@ import { LiveFanout, type FanoutMember } from './live-fanout.js';
 interface SocketData {
   userId: string;
   sessionId: string;
+  /** Epoch ms the session ends; the sweep closes the socket then. */
+  expiresAt: number;
+  /** Highest seq written to this socket: a position report beyond it is not believed. */
+  sentThrough: number;
   admin: boolean;
   channels: Set<string>;
   writer: DirectWriter;
@@ -64,6 +70,8 @@ export interface GatewayOptions {
   allowedOrigins: readonly string[];
   /** Outgoing bytes a socket may have queued before it is disconnected (default 1 MiB). */
   budgetBytes?: number | undefined;
+  /** A replaying socket whose client reads nothing for this long is disconnected (default 30 s). */
+  stallMs?: number | undefined;
   logger: Logger;
 }
 
@@ -93,6 +101,7 @@ export class SocketGateway implements LiveSink {
   private readonly unsubscribe: () => void;
   private readonly sweep: NodeJS.Timeout;
   private readonly budget: number;
+  private readonly stallMs: number;
   private readonly log: Logger;
   /** Slow clients disconnected since start (for tests and metrics). */
   slowDisconnects = 0;
@@ -104,6 +113,7 @@ export class SocketGateway implements LiveSink {
   ) {
     this.log = options.logger.child({ component: 'socket' });
     this.budget = options.budgetBytes ?? 1024 * 1024;
+    this.stallMs = options.stallMs ?? 30_000;
     const allowed = new Set(options.allowedOrigins);
     this.io = new Server(server, {
       path: '/socket.io',
@@ -113,7 +123,8 @@ export class SocketGateway implements LiveSink {
       httpCompression: false,
       connectTimeout: 10_000,
       cors: options.allowedOrigins.length > 0 ? { origin: [...allowed], credentials: true } : undefined,
-      allowRequest: (request, callback) => callback(null, this.originAllowed(request, allowed)),
+      allowRequest: (request, callback) =>
+        callback(null, originAllowed(request.headers, allowed, runtime.config.trustProxy)),
     });
     releaseUpgradeRequests(this.io);
     this.io.use((socket, next) => {
@@ -137,20 +148,6 @@ export class SocketGateway implements LiveSink {
     this.sweep.unref();
   }
 
-  private originAllowed(request: IncomingMessage, allowed: ReadonlySet<string>): boolean {
-    const origin = request.headers.origin;
-    if (!origin) return true; // not a browser: nothing to hijack
-    if (allowed.has(origin)) return true;
-    try {
-      const host = this.runtime.config.trustProxy
-        ? ((request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0]?.trim() ?? request.headers.host)
-        : request.headers.host;
-      return new URL(origin).host === host;
-    } catch {
-      return false;
-    }
-  }
-
   private async authenticate(socket: IoSocket): Promise<void> {
     const auth = socket.handshake.auth as { token?: unknown };
     const token =
@@ -163,6 +160,8 @@ export class SocketGateway implements LiveSink {
     socket.data = {
       userId: actor.user.id,
       sessionId: actor.sessionId,
+      expiresAt: actor.sessionExpiresAt,
+      sentThrough: 0,
       admin: isAdmin(actor),
       channels: new Set(actor.channels),
       writer: new DirectWriter(socket),
@@ -211,7 +210,11 @@ export class SocketGateway implements LiveSink {
     });
     socket.on('position', (position) => {
       if (typeof position !== 'object' || position === null) return;
-      const valid = (n: unknown) => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
+      // A client can only have received and shown what this connection sent it, or what it
+      // had when it connected (its lastSeq, never past the head): nothing beyond counts.
+      const ceiling = Math.max(socket.data.sentThrough, Math.min(after, this.runtime.hub.headSeq));
+      const valid = (n: unknown) =>
+        Number.isSafeInteger(n) && (n as number) >= 0 ? Math.min(n as number, ceiling) : undefined;
       const delivered = valid(position.delivered);
       const read = valid(position.read);
       this.runtime.positions.report(userId, {
@@ -223,6 +226,7 @@ export class SocketGateway implements LiveSink {
     this.runtime.hub
       .replayThenLive({
         after,
+        owner: userId,
         scope: () => (admin ? 'all' : [...socket.data.channels]),
         canSee: (channel) => admin || socket.data.channels.has(channel),
         sendReplay: async (events) => {
@@ -247,6 +251,7 @@ export class SocketGateway implements LiveSink {
         },
         goLive: (pending, headSeq) => {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
+          socket.data.sentThrough = Math.max(socket.data.sentThrough, headSeq);
           const { channels, writer } = socket.data;
           const member: Member = { socket, writer, channels: admin ? null : channels, sentThrough: headSeq };
           socket.data.member = member;
@@ -256,7 +261,8 @@ export class SocketGateway implements LiveSink {
         isClosed: () => socket.disconnected,
       })
       .catch((error: unknown) => {
-        if (!(error instanceof CatchUpOverflow)) this.log.error({ err: error, userId }, 'replay failed');
+        if (error instanceof GateFull) this.log.info({ userId }, 'too many replays waiting; the client will retry');
+        else if (!(error instanceof CatchUpOverflow)) this.log.error({ err: error, userId }, 'replay failed');
         this.forceDisconnect(socket);
       });
   }
@@ -264,20 +270,34 @@ export class SocketGateway implements LiveSink {
   /**
    * Resolves once the socket's backlog is down to a quarter of the budget (or it closed).
    * The engine's own 'drain' fires when its queue is handed to the WebSocket, before the
-   * kernel took it, so the queued bytes themselves are watched.
+   * kernel took it, so the queued bytes themselves are watched. A client that takes nothing
+   * for `stallMs` is disconnected as slow: it resumes from its lastSeq when it reads again.
    */
   private drained(socket: IoSocket): Promise<void> {
     const lowWater = this.budget / 4;
-    const done = () => socket.disconnected || socket.data.writer.queuedBytes() <= lowWater;
+    const queued = () => socket.data.writer.queuedBytes();
+    const done = () => socket.disconnected || queued() <= lowWater;
     if (done()) return Promise.resolve();
     return new Promise((resolve) => {
       const conn = socket.conn;
+      let lowest = queued();
+      let progressAt = Date.now();
       const finish = () => {
         clearInterval(poll);
         conn.off('close', finish);
         resolve();
       };
-      const poll = setInterval(() => done() && finish(), 5);
+      const poll = setInterval(() => {
+        if (done()) return finish();
+        const now = queued();
+        if (now < lowest) {
+          lowest = now;
+          progressAt = Date.now();
+        } else if (Date.now() - progressAt >= this.stallMs) {
+          this.disconnectSlow(socket);
+          finish();
+        }
+      }, 5);
       conn.on('close', finish);
     });
   }
@@ -306,6 +326,7 @@ export class SocketGateway implements LiveSink {
    * Socket.IO, which queues behind what is already waiting.
    */
   private send(socket: IoSocket, writer: DirectWriter, batch: readonly Frame[]): void {
+    socket.data.sentThrough = batch[batch.length - 1]!.event.seq;
     const raw = writer.socket();
     if (!raw) {
       for (const { event } of batch) socket.emit(wireEventName(event), toWire(event) as never);
@@ -320,8 +341,15 @@ export class SocketGateway implements LiveSink {
     raw.write(this.frames.joined(batch));
   }
 
+  /** Once a second: sockets whose session expired are closed, and clients that stopped reading. */
   private disconnectSlowClients(): void {
+    const now = Date.now();
     for (const socket of this.io.of('/').sockets.values()) {
+      if (socket.data.expiresAt <= now) {
+        socket.emit('session_expired', { message: 'the session expired; sign in again' });
+        socket.disconnect(true);
+        continue;
+      }
       // Bytes, not packets: live frames written straight to the TCP socket never enter the
       // engine's queue, so a packet count would miss a client that stopped reading.
       if (socket.data.writer.queuedBytes() > this.budget) this.disconnectSlow(socket);
@@ -349,10 +377,7 @@ export class SocketGateway implements LiveSink {
         break;
       case 'disconnect':
         for (const sockets of this.byUser.values()) {
-          for (const socket of sockets) {
-            const { sessionId, userId } = socket.data;
-            if (message.sessionId === sessionId || message.userId === userId) socket.disconnect(true);
-          }
+          for (const socket of sockets) if (disconnects(message, socket.data)) socket.disconnect(true);
         }
         break;
       case 'resync':

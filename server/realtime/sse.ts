@@ -7,8 +7,12 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { toWire, wireEventName, type StoredEvent } from '../../shared/events.js';
-import type { BusMessage } from '../bus/bus.js';
+import { disconnects, type BusMessage } from '../bus/bus.js';
+import { AppError } from '../core/errors.js';
+import { GateFull } from '../core/gate.js';
 import type { LiveSink } from '../core/hub.js';
+import { LIMITS } from '../../shared/limits.js';
+import { waitForDrain } from './backpressure.js';
 import { isAdmin, type Actor } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 
@@ -20,8 +24,15 @@ interface SseConnection {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** How often streams are checked for a session that ended by its own expiry. */
+const EXPIRY_CHECK_MS = 1000;
 /** Bytes one stream may have unsent before it is closed (the client resumes with Last-Event-ID). */
 const BUDGET_BYTES = 1024 * 1024;
+
+export interface SseOptions {
+  /** A replaying stream whose client reads nothing for this long is closed (default 30 s). */
+  stallMs?: number;
+}
 
 export function sseFrame(event: StoredEvent): string {
   return `id: ${event.seq}\nevent: ${wireEventName(event)}\ndata: ${JSON.stringify(toWire(event))}\n\n`;
@@ -35,20 +46,39 @@ export class SseGateway implements LiveSink {
   private readonly removeSink: () => void;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly expiry: NodeJS.Timeout;
+  private readonly stallMs: number;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly logger: Logger,
+    options: SseOptions = {},
   ) {
+    this.stallMs = options.stallMs ?? 30_000;
     this.removeSink = runtime.hub.addSink(this);
     this.unsubscribe = runtime.bus.subscribe((message) => this.onBus(message));
     this.heartbeat = setInterval(() => {
       for (const conn of this.live) conn.res.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.expiry = setInterval(() => {
+      const now = Date.now();
+      for (const conn of this.streams) if (conn.actor.sessionExpiresAt <= now) this.end(conn);
+    }, EXPIRY_CHECK_MS);
+    this.expiry.unref();
+  }
+
+  /** Open streams of `userId` on this node. */
+  private countOf(userId: string): number {
+    let n = 0;
+    for (const conn of this.streams) if (conn.actor.user.id === userId) n++;
+    return n;
   }
 
   async open(actor: Actor, request: FastifyRequest, reply: FastifyReply, after: number | undefined): Promise<void> {
+    if (this.countOf(actor.user.id) >= LIMITS.streamsPerUserMax) {
+      throw new AppError(429, 'too_many_connections', `at most ${LIMITS.streamsPerUserMax} event streams per user`);
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -70,11 +100,11 @@ export class SseGateway implements LiveSink {
     try {
       await this.runtime.hub.replayThenLive({
         after: after ?? this.runtime.hub.headSeq,
+        owner: actor.user.id,
         scope: () => (admin ? 'all' : [...conn.channels]),
         canSee: (channel) => admin || conn.channels.has(channel),
         sendReplay: async (events) => {
-          const ok = res.write(events.map(sseFrame).join(''));
-          if (!ok && !conn.closed) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+          if (!res.write(events.map(sseFrame).join('')) && !conn.closed) await waitForDrain(res, this.stallMs);
         },
         goLive: (pending, headSeq) => {
           if (pending.length > 0) res.write(pending.map(sseFrame).join(''));
@@ -84,7 +114,9 @@ export class SseGateway implements LiveSink {
         isClosed: () => conn.closed,
       });
     } catch (error) {
-      this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
+      if (error instanceof GateFull)
+        this.logger.info({ userId: actor.user.id }, 'sse: too many replays waiting; closing');
+      else this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
       res.destroy();
     }
   }
@@ -110,11 +142,7 @@ export class SseGateway implements LiveSink {
       for (const conn of this.streams) if (conn.actor.user.id === message.userId) conn.channels.add(message.channel);
     } else if (message.kind === 'disconnect') {
       for (const conn of this.streams) {
-        if (conn.actor.sessionId === message.sessionId || conn.actor.user.id === message.userId) {
-          conn.closed = true;
-          this.live.delete(conn);
-          conn.res.end();
-        }
+        if (disconnects(message, { userId: conn.actor.user.id, sessionId: conn.actor.sessionId })) this.end(conn);
       }
     } else if (message.kind === 'resync') {
       void this.resync();
@@ -138,9 +166,7 @@ export class SseGateway implements LiveSink {
         for (const conn of conns) {
           if (conn.closed) continue;
           if (!access?.sessionIds.has(conn.actor.sessionId)) {
-            conn.closed = true;
-            this.live.delete(conn);
-            conn.res.end();
+            this.end(conn);
             continue;
           }
           for (const channel of [...conn.channels]) if (!access.channels.has(channel)) conn.channels.delete(channel);
@@ -152,8 +178,17 @@ export class SseGateway implements LiveSink {
     }
   }
 
+  /** Ends a stream for good (logout, revoked or expired session): the client must sign in again. */
+  private end(conn: SseConnection): void {
+    conn.closed = true;
+    this.live.delete(conn);
+    this.streams.delete(conn);
+    conn.res.end();
+  }
+
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.expiry);
     this.removeSink();
     this.unsubscribe();
     for (const conn of this.streams) conn.res.end();

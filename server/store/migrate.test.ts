@@ -15,6 +15,7 @@ function storeWith(file: string, migrations: readonly (readonly string[])[]): Sq
   const raw = new BetterSqlite3(file);
   return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), {
     kind: 'sqlite',
+    sharedByNodes: false,
     migrations,
     close: async () => {},
   });

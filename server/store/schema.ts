@@ -51,15 +51,16 @@ export interface Database {
     expires_at: string;
     revoked_at: string | null;
   };
-  login_throttle: { key: string; failures: number; window_start: number; locked_until: number };
+  login_throttle: { key: string; failures: number; window_start: number; locked_until: number; strikes: number };
   idempotency_keys: { actor_id: string; key: string; request_hash: string; event_id: string; created_at: string };
   schema_migrations: { version: number; applied_at: string };
   signing_keys: {
     id: string;
     algorithm: string;
     public_key: string;
-    private_key: string;
+    private_key: string | null;
     created_at: string;
     retired_at: string | null;
   };
+  settings: { key: string; value: string; updated_at: string };
 }

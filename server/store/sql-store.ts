@@ -2,7 +2,7 @@
  * The store over Kysely, shared by the SQLite and PostgreSQL backends. What differs between
  * them is given as a `Backend`: its migrations and how to open, probe and close it.
  */
-import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import {
   GENESIS_HASH,
@@ -15,26 +15,33 @@ import type { Role, SignalListQuery } from '../../shared/schemas.js';
 import { applyUpdate, initialView } from '../../shared/signal-state.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { eventHash } from '../core/hash-chain.js';
+import { searchText } from './derived-row.js';
 import { hotQueries, type HotQueries } from './hot-queries.js';
 import { ask, runSteps, type Steps } from './query-steps.js';
 import type { Database, EventsTable } from './schema.js';
-import type {
-  AppendOptions,
-  AppendResult,
-  ChannelHead,
-  ChannelRecord,
-  ChannelScope,
-  EventDraft,
-  EventsQuery,
-  LoginThrottle,
-  SessionWithUser,
-  SigningKeyRecord,
-  Store,
-  UserRecord,
+import {
+  type AppendOptions,
+  type AppendResult,
+  type ChannelHead,
+  type ChannelRecord,
+  type ChannelScope,
+  type DerivedSignalRow,
+  type EventDraft,
+  type EventsQuery,
+  type NewUser,
+  SETUP_CODE_SETTING,
+  SETUP_DONE_SETTING,
+  type SessionWithUser,
+  type SigningKeyRecord,
+  type Store,
+  type ThrottleState,
+  type UserRecord,
 } from './store.js';
 
 export interface Backend {
   kind: string;
+  /** Several nodes may share this database (see Store.sharedByNodes). */
+  sharedByNodes: boolean;
   migrations: readonly (readonly string[])[];
   /** Releases what the backend opened besides the Kysely instance. */
   close(): Promise<void>;
@@ -50,6 +57,18 @@ export interface Backend {
    * awaited in a Kysely transaction.
    */
   runTransaction?<T>(steps: Steps<T>): Promise<T>;
+  /**
+   * `text` (lower-cased) as a condition on the `signals` table: a substring of its search
+   * column. Backends with an index of their own for it say how to use it; the default is
+   * `LIKE`, which PostgreSQL serves from its trigram index.
+   */
+  searchCondition?(text: string): RawBuilder<SqlBool>;
+}
+
+/** `%text%` with LIKE's wildcards taken literally. */
+export function likeSubstring(text: string): RawBuilder<SqlBool> {
+  const pattern = `%${text.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+  return sql<SqlBool>`signals.search LIKE ${pattern} ESCAPE '\\'`;
 }
 
 /** What became of one queued append. */
@@ -109,19 +128,27 @@ function toUser(row: Selectable<Database['users']>): UserRecord {
   };
 }
 
+function userRow(user: NewUser): Selectable<Database['users']> {
+  return {
+    id: uuidv7(),
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    password_hash: user.passwordHash,
+    disabled_at: null,
+    created_at: now(),
+    delivered_seq: 0,
+    read_seq: 0,
+  };
+}
+
 function toChannel(row: Selectable<Database['channels']>): ChannelRecord {
   return { slug: row.slug, name: row.name, description: row.description, createdAt: row.created_at };
 }
 
-function searchText(view: SignalView): string {
-  return [view.symbol, view.source, view.timeframe, view.notes, view.channel, view.market, view.side]
-    .filter(Boolean)
-    .join(' ')
-    .toLowerCase();
-}
-
 export class SqlStore implements Store {
   readonly kind: string;
+  readonly sharedByNodes: boolean;
   private readonly hot: HotQueries;
 
   constructor(
@@ -129,6 +156,7 @@ export class SqlStore implements Store {
     private readonly backend: Backend,
   ) {
     this.kind = backend.kind;
+    this.sharedByNodes = backend.sharedByNodes;
     this.hot = hotQueries(db);
   }
 
@@ -462,6 +490,43 @@ export class SqlStore implements Store {
     return runSteps(this.signalSteps(id), this.db);
   }
 
+  async derivedSignals(afterSeq: number, limit: number): Promise<DerivedSignalRow[]> {
+    const rows = await this.db
+      .selectFrom('signals')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      view: JSON.parse(row.view) as SignalView,
+      columns: {
+        id: row.id,
+        seq: Number(row.seq),
+        lastSeq: Number(row.last_seq),
+        channel: row.channel,
+        symbol: row.symbol,
+        market: row.market,
+        side: row.side,
+        status: row.status,
+        search: row.search,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      },
+    }));
+  }
+
+  async eventsOfSignals(signalIds: readonly string[]): Promise<StoredEvent[]> {
+    if (signalIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('signal_id', 'in', signalIds)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toEvent);
+  }
+
   async listSignals(query: SignalListQuery, channels: ChannelScope): Promise<SignalView[]> {
     if (channels !== 'all' && channels.length === 0) return [];
     let q = this.db.selectFrom('signals').select('view');
@@ -471,7 +536,10 @@ export class SqlStore implements Store {
     if (query.symbol) q = q.where('symbol', '=', query.symbol.toUpperCase());
     if (query.side) q = q.where('side', '=', query.side);
     if (query.status) q = q.where('status', '=', query.status);
-    if (query.q) q = q.where('search', 'like', `%${query.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+    if (query.q) {
+      const text = query.q.toLowerCase();
+      q = q.where(this.backend.searchCondition?.(text) ?? likeSubstring(text));
+    }
     if (query.before) q = q.where('seq', '<', query.before);
     const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
     return rows.map((r) => JSON.parse(r.view) as SignalView);
@@ -479,29 +547,40 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- accounts
 
-  async createUser(user: {
-    email: string;
-    name: string | null;
-    role: Role;
-    passwordHash: string;
-  }): Promise<UserRecord> {
-    const row = {
-      id: uuidv7(),
-      email: user.email,
-      name: user.name,
-      role: user.role,
-      password_hash: user.passwordHash,
-      disabled_at: null,
-      created_at: now(),
-      delivered_seq: 0,
-      read_seq: 0,
-    };
+  async createUser(user: NewUser): Promise<UserRecord> {
+    const row = userRow(user);
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('email_taken', 'a user with this email already exists');
       throw error;
     }
+    return toUser(row);
+  }
+
+  async completeSetup(code: string, user: NewUser): Promise<UserRecord> {
+    const row = userRow(user);
+    await this.db.transaction().execute(async (trx) => {
+      // Consuming the code first makes setup single-use: of concurrent requests, one deletes it.
+      const consumed = await trx
+        .deleteFrom('settings')
+        .where('key', '=', SETUP_CODE_SETTING)
+        .where('value', '=', code)
+        .returning('key')
+        .executeTakeFirst();
+      const done = await trx
+        .selectFrom('settings')
+        .select('key')
+        .where('key', '=', SETUP_DONE_SETTING)
+        .executeTakeFirst();
+      const admins = await trx.selectFrom('users').select('id').where('role', '=', 'admin').limit(1).executeTakeFirst();
+      if (done || admins) throw conflict('setup_done', 'setup is complete: an admin already exists');
+      if (!consumed) {
+        throw new AppError(403, 'setup_code_invalid', "the setup code is wrong: paste the code from the server's log");
+      }
+      await trx.insertInto('settings').values({ key: SETUP_DONE_SETTING, value: row.id, updated_at: now() }).execute();
+      await trx.insertInto('users').values(row).execute();
+    });
     return toUser(row);
   }
 
@@ -543,6 +622,10 @@ export class SqlStore implements Store {
 
   async setUserName(id: string, name: string | null): Promise<void> {
     await this.db.updateTable('users').set({ name }).where('id', '=', id).execute();
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
   }
 
   async advancePositions(userId: string, positions: { delivered?: number; read?: number }): Promise<void> {
@@ -668,37 +751,100 @@ export class SqlStore implements Store {
       .execute();
   }
 
-  async revokeUserSessions(userId: string): Promise<void> {
-    await this.db
+  async revokeUserSessions(userId: string, exceptSessionId?: string): Promise<void> {
+    let q = this.db
       .updateTable('sessions')
       .set({ revoked_at: now() })
       .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute();
+      .where('revoked_at', 'is', null);
+    if (exceptSessionId !== undefined) q = q.where('id', '!=', exceptSessionId);
+    await q.execute();
   }
 
-  async getLoginThrottle(key: string): Promise<LoginThrottle | undefined> {
-    const row = await this.db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-    return (
-      row && {
-        failures: Number(row.failures),
-        windowStart: Number(row.window_start),
-        lockedUntil: Number(row.locked_until),
-      }
-    );
-  }
-
-  async putLoginThrottle(key: string, value: LoginThrottle): Promise<void> {
-    const row = { failures: value.failures, window_start: value.windowStart, locked_until: value.lockedUntil };
-    await this.db
+  async hitThrottle(key: string, now: number, windowMs: number): Promise<ThrottleState> {
+    const locked = sql<boolean>`login_throttle.locked_until > ${now}`;
+    const expired = sql<boolean>`login_throttle.window_start + ${windowMs} <= ${now}`;
+    const row = await this.db
       .insertInto('login_throttle')
-      .values({ key, ...row })
-      .onConflict((oc) => oc.column('key').doUpdateSet(row))
+      .values({ key, failures: 1, window_start: now, locked_until: 0, strikes: 0 })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures: sql<number>`CASE WHEN ${locked} THEN login_throttle.failures WHEN ${expired} THEN 1
+            ELSE login_throttle.failures + 1 END`,
+          window_start: sql<number>`CASE WHEN ${locked} THEN login_throttle.window_start WHEN ${expired} THEN ${now}
+            ELSE login_throttle.window_start END`,
+        }),
+      )
+      .returning(['failures', 'window_start', 'locked_until', 'strikes'])
+      .executeTakeFirstOrThrow();
+    return {
+      attempts: Number(row.failures),
+      windowStart: Number(row.window_start),
+      lockedUntil: Number(row.locked_until),
+      strikes: Number(row.strikes),
+    };
+  }
+
+  async lockThrottle(key: string, now: number, until: number): Promise<void> {
+    await this.db
+      .updateTable('login_throttle')
+      .set((eb) => ({ locked_until: until, window_start: until, failures: 0, strikes: eb('strikes', '+', 1) }))
+      .where('key', '=', key)
+      .where('locked_until', '<=', now)
       .execute();
   }
 
-  async clearLoginThrottle(key: string): Promise<void> {
+  async forgiveThrottle(key: string): Promise<void> {
+    await this.db
+      .updateTable('login_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', key)
+      .where('failures', '>', 0)
+      .execute();
+  }
+
+  async clearThrottle(key: string): Promise<void> {
     await this.db.deleteFrom('login_throttle').where('key', '=', key).execute();
+  }
+
+  async purgeThrottles(before: number, now: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('login_throttle')
+      .where('window_start', '<', before)
+      .where('locked_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async ensureSetting(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value, updated_at: now() })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const stored = await this.getSetting(key);
+    if (stored === undefined) throw new Error(`setting ${key} was stored but cannot be read back`);
+    return stored;
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    const stamp = now();
+    await this.db
+      .insertInto('settings')
+      .values({ key, value, updated_at: stamp })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: stamp }))
+      .execute();
+  }
+
+  async deleteSetting(key: string): Promise<void> {
+    await this.db.deleteFrom('settings').where('key', '=', key).execute();
   }
 
   // ---------------------------------------------------------------- signing keys
@@ -712,15 +858,12 @@ export class SqlStore implements Store {
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    return (
-      row && {
-        id: row.id,
-        algorithm: row.algorithm,
-        publicKey: row.public_key,
-        privateKey: row.private_key,
-        createdAt: row.created_at,
-      }
-    );
+    return row && toSigningKey(row);
+  }
+
+  async signingKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toSigningKey);
   }
 
   async addSigningKey(key: SigningKeyRecord): Promise<void> {
@@ -732,10 +875,34 @@ export class SqlStore implements Store {
         public_key: key.publicKey,
         private_key: key.privateKey,
         created_at: key.createdAt,
-        retired_at: null,
+        retired_at: key.retiredAt,
       })
       .execute();
   }
+
+  async retireSigningKey(id: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('signing_keys')
+      .set({ retired_at: at })
+      .where('id', '=', id)
+      .where('retired_at', 'is', null)
+      .execute();
+  }
+
+  async forgetPrivateKey(id: string): Promise<void> {
+    await this.db.updateTable('signing_keys').set({ private_key: null }).where('id', '=', id).execute();
+  }
+}
+
+function toSigningKey(row: Selectable<Database['signing_keys']>): SigningKeyRecord {
+  return {
+    id: row.id,
+    algorithm: row.algorithm,
+    publicKey: row.public_key,
+    privateKey: row.private_key,
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { SignalData, StoredEvent } from '../../shared/events.js';
 import { AppError, conflict } from '../core/errors.js';
 import { ChainVerifier } from '../core/hash-chain.js';
-import type { EventDraft, Store } from './store.js';
+import { SETUP_CODE_SETTING, type EventDraft, type Store } from './store.js';
 
 /** One fresh, migrated database and ways to reach it besides `store`. */
 export interface StoreHarness {
@@ -141,13 +141,15 @@ export function runStoreContract(
       const problems: string[] = [];
       const reader = (async () => {
         while (writing || seen < start + total) {
+          // Only a read begun after every append was acknowledged must see them all.
+          const finished = !writing;
           const page = await observer.readEvents({ after: seen, limit: 1000, channels: 'all' });
           for (const event of page) {
             if (event.seq !== seen + 1) problems.push(`saw seq ${event.seq} right after ${seen}`);
             seen = event.seq;
           }
-          if (!writing && page.length === 0 && seen < start + total) problems.push(`stopped at ${seen}`);
-          if (!writing && page.length === 0) break;
+          if (finished && page.length === 0 && seen < start + total) problems.push(`stopped at ${seen}`);
+          if (finished && page.length === 0) break;
           await new Promise((r) => setTimeout(r, 1));
         }
       })();
@@ -346,6 +348,31 @@ export function runStoreContract(
       );
     });
 
+    it('search finds substrings whatever their case, takes % and _ literally, and stays in scope', async () => {
+      const notes = ['Breakout above 100% of range', 'wedge_break on the daily', 'BTC/USDT Long setup', 'plain'];
+      const ids: string[] = [];
+      for (const [i, text] of notes.entries()) {
+        const { event } = await store.append(
+          created(i === 2 ? 'silver' : 'gold', 'admin-1', { notes: text, symbol: `SRCH${i}` }),
+        );
+        ids.push(event.id);
+      }
+      const search = async (q: string, scope: 'all' | string[] = 'all') =>
+        (await store.listSignals({ limit: 500, q } as Parameters<Store['listSignals']>[0], scope))
+          .map((s) => s.id)
+          .filter((id) => ids.includes(id))
+          .sort();
+      assert.deepEqual(await search('BREAK'), [ids[0], ids[1]].sort());
+      assert.deepEqual(await search('100%'), [ids[0]]);
+      assert.deepEqual(await search('%'), [ids[0]], '% is a character, not a wildcard');
+      assert.deepEqual(await search('e_b'), [ids[1]], '_ is a character, not a wildcard');
+      assert.deepEqual(await search('c/usdt l'), [ids[2]]);
+      assert.deepEqual(await search('c/usdt l', ['gold']), [], 'a match outside the scope is not found');
+      assert.deepEqual(await search('zz'), []);
+      assert.deepEqual(await search('la'), [ids[3]].sort(), 'two characters search too');
+      assert.deepEqual(await search('"quoted'), []);
+    });
+
     it('importEvents copies a log verbatim, chain intact, and refuses what does not extend it', async () => {
       const source = await allEvents(store);
       const target = await factory();
@@ -447,31 +474,101 @@ export function runStoreContract(
       assert.equal((await store.liveSessionIds(sub.id)).size, 0);
     });
 
-    it('login throttle: put, overwrite, clear', async () => {
-      assert.equal(await store.getLoginThrottle('login:x'), undefined);
-      await store.putLoginThrottle('login:x', { failures: 1, windowStart: 1000, lockedUntil: 0 });
-      await store.putLoginThrottle('login:x', { failures: 5, windowStart: 1000, lockedUntil: 1_900_000_000_000 });
-      assert.deepEqual(await store.getLoginThrottle('login:x'), {
-        failures: 5,
-        windowStart: 1000,
-        lockedUntil: 1_900_000_000_000,
-      });
-      await store.clearLoginThrottle('login:x');
-      assert.equal(await store.getLoginThrottle('login:x'), undefined);
+    it('throttles: concurrent hits each get their own count; a lock stops counting and restarts it', async () => {
+      const t0 = 1_900_000_000_000;
+      const window = 60_000;
+      const writers = await writersBeside(h, 4);
+      try {
+        const counts = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => writers.others[i % 4]!.hitThrottle('account:x', t0, window)),
+        );
+        assert.deepEqual(
+          counts.map((c) => c.attempts).sort((a, b) => a - b),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+          'every attempt is counted once, none lost to a race',
+        );
+      } finally {
+        await writers.close();
+      }
+      await store.lockThrottle('account:x', t0, t0 + 5000);
+      await store.lockThrottle('account:x', t0, t0 + 9000); // a lock already runs: no second strike
+      const locked = await store.hitThrottle('account:x', t0 + 1000, window);
+      assert.deepEqual(locked, { attempts: 0, windowStart: t0 + 5000, lockedUntil: t0 + 5000, strikes: 1 });
+      const after = await store.hitThrottle('account:x', t0 + 6000, window);
+      assert.equal(after.attempts, 1, 'the count starts again when the lock ends');
+      assert.equal(after.strikes, 1, 'strikes are remembered for the next lock');
+      const later = await store.hitThrottle('account:x', t0 + 5000 + window, window);
+      assert.equal(later.attempts, 1, 'a window that ended starts again');
+      await store.forgiveThrottle('account:x');
+      assert.equal((await store.hitThrottle('account:x', t0 + 5000 + window, window)).attempts, 1);
+      await store.clearThrottle('account:x');
+      assert.equal((await store.hitThrottle('account:x', t0 + 5000 + window, window)).strikes, 0);
+      await store.hitThrottle('address:old', t0 - 10 * window, window);
+      assert.equal(await store.purgeThrottles(t0 - window, t0), 1, 'only counters whose window and lock ended go');
     });
 
-    it('signing keys: the oldest key added is the active one, whoever raced to add', async () => {
+    it('settings: the first value stored under a key stays; put overwrites; delete removes', async () => {
+      assert.equal(await store.getSetting('k'), undefined);
+      const stored = await Promise.all([store.ensureSetting('k', 'first'), store.ensureSetting('k', 'second')]);
+      assert.equal(stored[0], stored[1], 'everyone reads back the same value');
+      await store.putSetting('k', 'third');
+      assert.equal(await store.getSetting('k'), 'third');
+      await store.deleteSetting('k');
+      assert.equal(await store.getSetting('k'), undefined);
+    });
+
+    it('setup: only with the stored code, once, whoever races', async () => {
+      // A database of its own: setup is for one with no admin yet.
+      const fresh = await factory();
+      const target = fresh.store;
+      try {
+        await target.putSetting(SETUP_CODE_SETTING, 'CODE1234CODE1234');
+        const newAdmin = (i: number) => ({
+          email: `setup-${i}@example.test`,
+          name: null,
+          role: 'admin' as const,
+          passwordHash: 'x',
+        });
+        await rejectsWith(target.completeSetup('WRONGCODE', newAdmin(0)), 403, 'setup_code_invalid');
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) => target.completeSetup('CODE1234CODE1234', newAdmin(i + 1))),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'one admin through setup');
+        for (const r of results) {
+          if (r.status === 'rejected') assert.equal((r.reason as AppError).code, 'setup_done');
+        }
+        assert.equal(await target.countAdmins(), 1);
+        assert.equal(await target.getSetting(SETUP_CODE_SETTING), undefined, 'the code is consumed');
+        await target.putSetting(SETUP_CODE_SETTING, 'AGAINAGAINAGAIN1');
+        await rejectsWith(target.completeSetup('AGAINAGAINAGAIN1', newAdmin(99)), 409, 'setup_done');
+      } finally {
+        await fresh.destroy();
+      }
+    });
+
+    it('signing keys: the oldest not retired is active; retired keys stay listed; a private half can be dropped', async () => {
       assert.equal(await store.signingKey(), undefined);
       const key = (id: string, createdAt: string) => ({
         id,
         algorithm: 'ed25519',
         publicKey: `pub-${id}`,
-        privateKey: `priv-${id}`,
+        privateKey: `priv-${id}` as string | null,
         createdAt,
+        retiredAt: null as string | null,
       });
       await store.addSigningKey(key('k-2', '2026-01-02T00:00:00.000Z'));
       await store.addSigningKey(key('k-1', '2026-01-01T00:00:00.000Z'));
       assert.deepEqual(await store.signingKey(), key('k-1', '2026-01-01T00:00:00.000Z'));
+      await store.retireSigningKey('k-1', '2026-02-01T00:00:00.000Z');
+      assert.equal((await store.signingKey())?.id, 'k-2');
+      await store.forgetPrivateKey('k-2');
+      assert.deepEqual(
+        (await store.signingKeys()).map((k) => [k.id, k.privateKey, k.retiredAt]),
+        [
+          ['k-1', 'priv-k-1', '2026-02-01T00:00:00.000Z'],
+          ['k-2', null, null],
+        ],
+      );
     });
 
     it('the whole log still verifies as one contiguous chain', async () => {

@@ -11,6 +11,10 @@
 import type { SignalData, SignalView, StoredEvent, UpdateData } from '../../shared/events.js';
 import type { Role, SignalListQuery } from '../../shared/schemas.js';
 
+/** Settings setup reads and writes: the one-time code, and the mark that setup ran. */
+export const SETUP_CODE_SETTING = 'setup_code';
+export const SETUP_DONE_SETTING = 'setup_done';
+
 /** Channel filter: every channel (admins) or the listed ones. */
 export type ChannelScope = 'all' | readonly string[];
 
@@ -76,6 +80,25 @@ export interface ChannelHead {
   createdAt: string;
 }
 
+/** A signal's row of the derived table, as stored: what `verify` rebuilds from the log and compares. */
+export interface DerivedSignalRow {
+  view: SignalView;
+  /** The columns history queries filter and sort on, beside the view. */
+  columns: {
+    id: string;
+    seq: number;
+    lastSeq: number;
+    channel: string;
+    symbol: string;
+    market: string;
+    side: string;
+    status: string;
+    search: string;
+    createdAt: string;
+    updatedAt: string;
+  };
+}
+
 export interface EventsQuery {
   after: number;
   /** Inclusive upper bound. */
@@ -89,20 +112,43 @@ export interface SigningKeyRecord {
   algorithm: string;
   /** SPKI PEM. */
   publicKey: string;
-  /** PKCS#8 PEM, stored as is: whoever can read the database can sign as the server. */
-  privateKey: string;
+  /**
+   * PKCS#8 PEM when the database holds it (whoever can read the database can then sign as
+   * the server); null when it is kept outside, in a 0600 file or the environment.
+   */
+  privateKey: string | null;
   createdAt: string;
+  /** When it stopped signing; its public key stays, so heads it signed keep verifying. */
+  retiredAt: string | null;
 }
 
-export interface LoginThrottle {
-  failures: number;
+/** A throttle counter: attempts under one key (an account, an address) in a time window. */
+export interface ThrottleState {
+  /** Attempts counted in the current window, the one just made included. */
+  attempts: number;
+  /** Epoch ms the window began. */
   windowStart: number;
+  /** Epoch ms; while it is in the future the key is locked and attempts are not counted. */
   lockedUntil: number;
+  /** Locks in a row for this key, so each can last longer than the one before. */
+  strikes: number;
+}
+
+export interface NewUser {
+  email: string;
+  name: string | null;
+  role: Role;
+  passwordHash: string;
 }
 
 export interface Store {
   /** Short name of the backend for logs and health output ('sqlite' | 'postgres'). */
   readonly kind: string;
+  /**
+   * Whether several nodes may serve from this database at once (PostgreSQL): what must hold
+   * across nodes (rate limits, leases) is then kept in the store rather than in memory.
+   */
+  readonly sharedByNodes: boolean;
   migrate(): Promise<number>;
   close(): Promise<void>;
   /** Cheap liveness probe of the database connection. */
@@ -130,16 +176,27 @@ export interface Store {
 
   // ---- derived signal state
   getSignal(id: string): Promise<SignalView | undefined>;
+  /** Rows of the derived signals table in seq order after `afterSeq`, exactly as stored. */
+  derivedSignals(afterSeq: number, limit: number): Promise<DerivedSignalRow[]>;
+  /** The events of these signals, ascending seq. */
+  eventsOfSignals(signalIds: readonly string[]): Promise<StoredEvent[]>;
   listSignals(query: SignalListQuery, channels: ChannelScope): Promise<SignalView[]>;
 
   // ---- accounts
-  createUser(user: { email: string; name: string | null; role: Role; passwordHash: string }): Promise<UserRecord>;
+  createUser(user: NewUser): Promise<UserRecord>;
+  /**
+   * Creates the first admin through setup, atomically: only with the setup code stored under
+   * `setup_code` (which it consumes) and only while setup was never completed and no admin
+   * exists. Throws 403 `setup_code_invalid` for a wrong code, 409 `setup_done` afterwards.
+   */
+  completeSetup(code: string, user: NewUser): Promise<UserRecord>;
   getUser(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   countAdmins(): Promise<number>;
   setUserDisabled(id: string, disabled: boolean): Promise<void>;
   setUserName(id: string, name: string | null): Promise<void>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
   /** Raises positions monotonically; a lower value is ignored. */
   advancePositions(userId: string, positions: { delivered?: number; read?: number }): Promise<void>;
 
@@ -158,14 +215,41 @@ export interface Store {
   /** Ids of the user's sessions that are neither revoked nor expired. */
   liveSessionIds(userId: string): Promise<Set<string>>;
   revokeSession(id: string): Promise<void>;
-  revokeUserSessions(userId: string): Promise<void>;
+  /** Revokes every live session of the user, but `exceptSessionId` when given. */
+  revokeUserSessions(userId: string, exceptSessionId?: string): Promise<void>;
 
-  getLoginThrottle(key: string): Promise<LoginThrottle | undefined>;
-  putLoginThrottle(key: string, value: LoginThrottle): Promise<void>;
-  clearLoginThrottle(key: string): Promise<void>;
+  // ---- throttles: sign-in attempts per account and per address, rate limits shared by nodes
+  /**
+   * Counts one attempt under `key` in one atomic statement and returns the counter after it,
+   * so concurrent attempts each see their own count. A window older than `windowMs` starts
+   * again at 1; an attempt while the key is locked is not counted.
+   */
+  hitThrottle(key: string, now: number, windowMs: number): Promise<ThrottleState>;
+  /**
+   * Locks `key` until `until` unless a lock is running: one strike more, and the count starts
+   * again when the lock ends.
+   */
+  lockThrottle(key: string, now: number, until: number): Promise<void>;
+  /** Takes one counted attempt back (a sign-in that succeeded from an address). */
+  forgiveThrottle(key: string): Promise<void>;
+  clearThrottle(key: string): Promise<void>;
+  /** Deletes the counters whose window began before `before` and whose lock is over at `now`. */
+  purgeThrottles(before: number, now: number): Promise<number>;
+
+  // ---- settings: installation-wide values (the setup code, VAPID keys)
+  getSetting(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` unless a value is there; returns the stored one (the same on every node). */
+  ensureSetting(key: string, value: string): Promise<string>;
+  putSetting(key: string, value: string): Promise<void>;
+  deleteSetting(key: string): Promise<void>;
 
   // ---- chain-head signing keys
   /** The active key: the oldest not retired, so nodes that raced to add one all pick the same. */
   signingKey(): Promise<SigningKeyRecord | undefined>;
+  /** Every key ever added, retired ones included, oldest first. */
+  signingKeys(): Promise<SigningKeyRecord[]>;
   addSigningKey(key: SigningKeyRecord): Promise<void>;
+  retireSigningKey(id: string, at: string): Promise<void>;
+  /** Drops the private half from the database (it moved to a key file); the public half stays. */
+  forgetPrivateKey(id: string): Promise<void>;
 }

@@ -70,12 +70,18 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
   it('first run: setup, then the admin creates channels and a subscriber with a grant', async () => {
     await admin.goto(server.url);
     await admin.getByRole('heading', { name: 'Set up signal-desk' }).waitFor();
+    await admin.getByLabel('Setup code').fill('WRONG-CODE-0000-0000');
     await admin.getByLabel('Name').fill('Ada Admin');
     await admin.getByLabel('Email').fill(ADMIN_EMAIL);
     await admin.getByLabel('Password').fill('short');
     await admin.getByRole('button', { name: 'Create admin and sign in' }).click();
     await admin.getByText('must be at least 10 characters').waitFor();
     await admin.getByLabel('Password').fill(PASSWORD);
+    await admin.getByRole('button', { name: 'Create admin and sign in' }).click();
+    await admin.getByText("the setup code is wrong: paste the code from the server's log").waitFor();
+    // As people paste it: lower case, with spaces around.
+    const code = await server.runtime.accounts.setupCode();
+    await admin.getByLabel('Setup code').fill(` ${code?.toLowerCase()} `);
     await admin.getByRole('button', { name: 'Create admin and sign in' }).click();
     await admin.getByRole('heading', { name: 'Signals' }).waitFor();
     adminApi = await login(server, ADMIN_EMAIL);

@@ -43,6 +43,16 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The one-time setup code the server printed on its first start. */
+  setupCode(): string {
+    for (const line of [...this.logs].reverse()) {
+      if (!line.includes('"setupCode"')) continue;
+      const code = (JSON.parse(line) as { setupCode?: unknown }).setupCode;
+      if (typeof code === 'string') return code;
+    }
+    throw new Error('the server printed no setup code');
+  }
+
   get running(): boolean {
     return this.child !== null;
   }

@@ -116,7 +116,12 @@ export async function buildAdmin(server: TestServer): Promise<Account> {
   const anon = new Api(server.url);
   const setup = await anon.get('/api/setup');
   if (setup.body.needed) {
-    const res = await anon.post('/api/setup', { email: 'admin@example.test', password: PASSWORD, name: 'Admin' });
+    const res = await anon.post('/api/setup', {
+      email: 'admin@example.test',
+      password: PASSWORD,
+      name: 'Admin',
+      setupCode: await server.runtime.accounts.setupCode(),
+    });
     if (res.status !== 201) throw new Error(`setup failed: ${JSON.stringify(res.body)}`);
     return { api: new Api(server.url, res.body.token), token: res.body.token, user: res.body.user };
   }

@@ -54,7 +54,7 @@ function handshake(options: { origin?: string; cookie?: string; token?: string }
 
 before(async () => {
   await server.start();
-  admin = await setupAdmin(server.url);
+  admin = await setupAdmin(server);
   secrets.add(admin.token);
   await createChannels(admin, ['fx']);
   subscriber = await createSubscriber(server.url, admin, 'member@example.test', ['fx']);
@@ -186,7 +186,11 @@ describe('accounts', () => {
     const setup = await fetch(`${server.url}/api/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'takeover@example.test', password: 'long enough password' }),
+      body: JSON.stringify({
+        email: 'takeover@example.test',
+        password: 'long enough password',
+        setupCode: 'AAAA-BBBB-CCCC-DDDD',
+      }),
     });
     assert.equal(setup.status, 409);
     checks++;

@@ -40,7 +40,7 @@ let admin: Account;
 
 before(async () => {
   await server.start();
-  admin = await setupAdmin(server.url);
+  admin = await setupAdmin(server);
   await createChannels(admin, CHANNELS);
 });
 after(async () => {

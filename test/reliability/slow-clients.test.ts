@@ -156,7 +156,7 @@ class SseReader {
 
 before(async () => {
   await server.start();
-  admin = await setupAdmin(server.url);
+  admin = await setupAdmin(server);
   await createChannels(admin, ['fx', 'other']);
   reader = await createSubscriber(server.url, admin, 'reader@example.test', ['fx']);
   slowUser = await createSubscriber(server.url, admin, 'slow@example.test', ['fx']);

@@ -54,9 +54,18 @@ export function random(seed = Number(process.env.RELIABILITY_SEED ?? Date.now() 
   };
 }
 
-/** The first admin of a fresh server at `url`. */
-export async function setupAdmin(url: string, email = 'admin@example.test'): Promise<Account> {
-  const res = await new Api(url).post('/api/setup', { email, password: PASSWORD, name: 'Admin' });
+/** The first admin of a fresh server, with the setup code from its log. */
+export async function setupAdmin(
+  server: { url: string; setupCode(): string },
+  email = 'admin@example.test',
+): Promise<Account> {
+  const { url } = server;
+  const res = await new Api(url).post('/api/setup', {
+    email,
+    password: PASSWORD,
+    name: 'Admin',
+    setupCode: server.setupCode(),
+  });
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { api: new Api(url, res.body.token), token: res.body.token, user: res.body.user };
 }

@@ -1,7 +1,10 @@
-/** `user add`, `channel add`, `grant`, `revoke`: account changes through AccountService, as the API makes them. */
+/**
+ * `user add|password|sign-out`, `channel add`, `grant`, `revoke`: account changes through
+ * AccountService, as the API makes them (on PostgreSQL every running node hears of them).
+ */
 import { Command, Option } from 'commander';
 import type { ZodType } from 'zod';
-import { channelInputSchema, ROLES, userInputSchema } from '../../../shared/schemas.js';
+import { channelInputSchema, passwordResetSchema, ROLES, userInputSchema } from '../../../shared/schemas.js';
 import { CliError } from '../cli-error.js';
 import { withAccounts } from '../context.js';
 
@@ -56,6 +59,31 @@ export function userCommand(): Command {
       const created = await withAccounts((accounts) => accounts.createUser(null, input));
       const channels = created.channels.length > 0 ? ` with channels ${created.channels.join(', ')}` : '';
       console.log(`created ${created.role} ${created.email} (id ${created.id})${channels}`);
+    });
+  user
+    .command('password')
+    .description("set a user's password (a forgotten one too); every session of that user ends")
+    .requiredOption('--email <email>', "the user's email")
+    .requiredOption('--password <password>', 'the new password (10+ characters); `-` reads it from stdin')
+    .action(async (options: { email: string; password: string }) => {
+      if (options.password === '-') options.password = await readStdin();
+      const { password } = parse(passwordResetSchema, { password: options.password }, { password: '--password' });
+      await withAccounts(async (accounts) => {
+        const target = await accounts.userByEmail(options.email);
+        await accounts.resetPassword(null, target.id, password);
+        console.log(`set a new password for ${target.email}; their sessions ended`);
+      });
+    });
+  user
+    .command('sign-out')
+    .description('end every session of a user and close their live connections')
+    .requiredOption('--email <email>', "the user's email")
+    .action(async (options: { email: string }) => {
+      await withAccounts(async (accounts) => {
+        const target = await accounts.userByEmail(options.email);
+        await accounts.signOutUser(null, target.id);
+        console.log(`signed ${target.email} out everywhere`);
+      });
     });
   return user;
 }

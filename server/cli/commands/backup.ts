@@ -3,7 +3,7 @@
  * backup API, then the copy's integrity and chains are checked. PostgreSQL: `pg_dump`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { openSqliteStore, SqliteStore } from '../../store/sqlite/sqlite-store.js';
@@ -16,6 +16,8 @@ async function backupSqlite(databaseUrl: string, file: string): Promise<void> {
   const store = await openCliStore(databaseUrl, { mustExist: true });
   if (!(store instanceof SqliteStore)) throw new Error('expected a SQLite store');
   const partial = `${file}.partial-${process.pid}`;
+  // A backup holds what the database holds: readable by its owner only, from its first byte.
+  closeSync(openSync(partial, 'wx', 0o600));
   const progress = startProgress('backup', 0, 'pages');
   try {
     let pages = 0;
@@ -54,6 +56,7 @@ async function backupPostgres(databaseUrl: string, file: string): Promise<void> 
     );
   }
   const partial = `${file}.partial-${process.pid}`;
+  closeSync(openSync(partial, 'wx', 0o600));
   process.stderr.write(`backup: running ${probe.stdout.trim()} (custom format; restore with pg_restore)\n`);
   // The password goes in the environment, not argv, so it does not show in `ps`.
   const url = new URL(databaseUrl);

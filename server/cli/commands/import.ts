@@ -1,11 +1,12 @@
 /**
  * `import FILE`: verifies the file's whole chain first — continuing the database's own
- * chains — and writes nothing unless every event verifies; then appends it in batches.
+ * chains — and that every event holds only what the API would have accepted, and writes
+ * nothing unless every event passes; then appends it in batches.
  */
 import { Command } from 'commander';
 import type { StoredEvent } from '../../../shared/events.js';
 import { ChainVerifier } from '../../core/hash-chain.js';
-import { describeProblem, verifyFile, type ChannelTip } from '../chain-check.js';
+import { contentProblem, describeProblem, verifyFile, type ChannelTip } from '../chain-check.js';
 import { CliError } from '../cli-error.js';
 import { withStore } from '../context.js';
 import { detectFormat, readEventFile } from '../event-file.js';
@@ -27,7 +28,7 @@ export function importCommand(): Command {
         const start = { tips, seq: head };
 
         const checking = startProgress('verifying', 0);
-        const report = await verifyFile(file, format, { contiguous: true, start, progress: checking });
+        const report = await verifyFile(file, format, { contiguous: true, start, progress: checking, content: true });
         checking.stop();
         if (!report.ok) {
           const hint =
@@ -47,7 +48,7 @@ export function importCommand(): Command {
         let written = 0;
         try {
           for await (const { line, event } of readEventFile(file, format)) {
-            const problem = verifier.check(event);
+            const problem = verifier.check(event) ?? contentProblem(event);
             if (problem) {
               throw new CliError(
                 `${file} changed during the import at ${describeProblem(problem, line)}; ${written} events were written before it`,

@@ -1,7 +1,13 @@
 /** Channels, users and grants. Listing channels is open to every signed-in user (their own). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { channelInputSchema, slugSchema, userInputSchema, userPatchSchema } from '../../../shared/schemas.js';
+import {
+  channelInputSchema,
+  passwordResetSchema,
+  slugSchema,
+  userInputSchema,
+  userPatchSchema,
+} from '../../../shared/schemas.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticate } from '../auth.js';
 
@@ -75,6 +81,39 @@ export function adminRoutes(runtime: Runtime): FastifyPluginAsyncZod {
         if (name !== undefined) await accounts.rename(actor, request.params.id, name || null);
         if (disabled !== undefined) return accounts.setDisabled(actor, request.params.id, disabled);
         return accounts.getUser(actor, request.params.id);
+      },
+    );
+
+    app.post(
+      '/users/:id/password',
+      {
+        schema: {
+          tags: ['users'],
+          summary: "Set a user's password (admin); every session of that user ends",
+          params: userParams,
+          body: passwordResetSchema,
+        },
+      },
+      async (request, reply) => {
+        const actor = await authenticate(request, accounts);
+        await accounts.resetPassword(actor, request.params.id, request.body.password);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/users/:id/sessions/revoke',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Sign a user out everywhere: revoke every session and close its live connections (admin)',
+          params: userParams,
+        },
+      },
+      async (request, reply) => {
+        const actor = await authenticate(request, accounts);
+        await accounts.signOutUser(actor, request.params.id);
+        return reply.status(204).send();
       },
     );
 

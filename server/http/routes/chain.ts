@@ -8,6 +8,8 @@ import { slugSchema } from '../../../shared/schemas.js';
 import { HeadSigner } from '../../core/head-signer.js';
 import { scopeOf } from '../../core/policy.js';
 import type { Runtime } from '../../runtime.js';
+import { keyLocation, openSigningKey } from '../../signing-key.js';
+import { publicKeyInfo } from '../../core/chain-signer.js';
 import { authenticate } from '../auth.js';
 
 const headQuery = z.strictObject({ channel: slugSchema.optional() });
@@ -16,7 +18,8 @@ export function chainRoutes(runtime: Runtime, options: { intervalMs?: number } =
   const { accounts } = runtime;
 
   return async (app) => {
-    const signer = await HeadSigner.open(runtime.store, {
+    const key = await openSigningKey(runtime.store, keyLocation(runtime.config));
+    const signer = new HeadSigner(runtime.store, key, {
       intervalMs: options.intervalMs,
       onError: (err) => app.log.warn({ err }, 'signing chain heads failed'),
     });
@@ -33,6 +36,25 @@ export function chainRoutes(runtime: Runtime, options: { intervalMs?: number } =
         },
       },
       async () => signer.publicKey,
+    );
+
+    app.get(
+      '/chain/keys',
+      {
+        schema: {
+          tags: ['chain'],
+          summary: 'Every key that ever signed heads, retired ones included, to check heads saved before a rotation',
+          security: [],
+        },
+      },
+      async () => ({
+        active: signer.publicKey.fingerprint,
+        keys: (await runtime.store.signingKeys()).map((k) => ({
+          ...publicKeyInfo(k.publicKey),
+          createdAt: k.createdAt,
+          retiredAt: k.retiredAt,
+        })),
+      }),
     );
 
     app.get(

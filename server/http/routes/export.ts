@@ -16,6 +16,9 @@ import {
   logPages,
   type ExportFormat,
 } from '../../core/event-codec.js';
+import type { BacklogLease } from '../../core/backlog.js';
+import { AppError } from '../../core/errors.js';
+import { GateFull } from '../../core/gate.js';
 import { scopeOf } from '../../core/policy.js';
 import type { ChannelScope, Store } from '../../store/store.js';
 import type { Runtime } from '../../runtime.js';
@@ -26,16 +29,24 @@ const exportQuery = z.strictObject({
   channel: slugSchema.optional(),
 });
 
+/** Events per page of an export: one page is one turn of the event loop (see backlog.ts). */
+const PAGE = 200;
+
 async function* exportText(
   store: Store,
   format: ExportFormat,
   channels: ChannelScope,
   upTo: number,
+  lease: BacklogLease,
 ): AsyncGenerator<string> {
-  yield exportPreamble(format);
-  if (channels !== 'all' && channels.length === 0) return;
-  for await (const page of logPages(store, { channels, upTo })) {
-    yield page.map((event) => encodeEvent(event, format)).join('');
+  try {
+    yield exportPreamble(format);
+    if (channels !== 'all' && channels.length === 0) return;
+    for await (const page of logPages(store, { channels, upTo, pageSize: PAGE, beforePage: () => lease.turn() })) {
+      yield page.map((event) => encodeEvent(event, format)).join('');
+    }
+  } finally {
+    lease.release();
   }
 }
 
@@ -61,12 +72,21 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncZod {
         // Up to what this node has delivered, as GET /api/events: a snapshot that never runs ahead of live.
         const upTo = hub.headSeq;
         const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+        const lease = await hub.backlog.admit(actor.user.id).catch((error: unknown) => {
+          if (error instanceof GateFull)
+            throw new AppError(503, 'busy', 'too many exports at once; try again shortly', undefined, 5);
+          throw error;
+        });
+        // At most one page waits in the stream's buffer: a slow download holds little memory.
+        const body = Readable.from(exportText(store, format, channels, upTo, lease), { highWaterMark: 1 });
+        // A download abandoned before its first read never starts the generator: free the place.
+        body.once('close', () => lease.release());
         return reply
           .header('content-type', CONTENT_TYPES[format])
           .header('content-disposition', `attachment; filename="signal-desk-${stamp}.${format}"`)
           .header('cache-control', 'no-store')
           .header('x-log-head-seq', String(upTo))
-          .send(Readable.from(exportText(store, format, channels, upTo)));
+          .send(body);
       },
     );
   };

@@ -1,12 +1,15 @@
 /** `GET /api/stats`: the track record, folded from the caller's entitled part of the log. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { LIMITS } from '../../../shared/limits.js';
 import { statsQuerySchema, type StatsReport } from '../../../shared/stats.js';
 import { scopeOf } from '../../core/policy.js';
 import { StatsFold } from '../../core/stats.js';
+import type { Backlog } from '../../core/backlog.js';
 import type { Runtime } from '../../runtime.js';
 import type { Store } from '../../store/store.js';
 import { authenticate } from '../auth.js';
+
+/** Events folded per turn of the event loop. */
+const FOLD_PAGE = 200;
 
 /**
  * One fold of the whole log per node, caught up on demand: a request costs a pass over the
@@ -18,16 +21,21 @@ class LogFold {
   private seq = 0;
   private catchingUp: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly backlog: Backlog,
+  ) {}
 
   /** The fold once it covers the log up to `target`. */
   async upTo(target: number): Promise<StatsFold> {
     const run = this.catchingUp.then(async () => {
       while (this.seq < target) {
+        // The first request after a start folds the whole log: a page per turn of the loop.
+        await this.backlog.turn();
         const page = await this.store.readEvents({
           after: this.seq,
           upTo: target,
-          limit: LIMITS.eventsPageMax,
+          limit: FOLD_PAGE,
           channels: 'all',
         });
         const last = page[page.length - 1];
@@ -45,7 +53,7 @@ class LogFold {
 
 export function statsRoutes(runtime: Runtime): FastifyPluginAsyncZod {
   const { accounts, store, hub } = runtime;
-  const log = new LogFold(store);
+  const log = new LogFold(store, hub.backlog);
 
   return async (app) => {
     app.get(

@@ -98,4 +98,21 @@ export const postgresMigrations: readonly (readonly string[])[] = [
       retired_at TEXT
     )`,
   ],
+  [
+    // Installation-wide values: the one-time setup code, the setup marker, VAPID keys.
+    `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+    // Locks in a row for the same key, so each lock lasts longer than the one before.
+    `ALTER TABLE login_throttle ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0`,
+    // A private key may live outside the database (a 0600 file or the environment): nullable.
+    `ALTER TABLE signing_keys ALTER COLUMN private_key DROP NOT NULL`,
+    // Substring search (LIKE '%q%') through a trigram index. pg_trgm is a trusted extension
+    // (PostgreSQL 13+); where the role may not create it, search still works by scanning.
+    `DO $$
+      BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE INDEX signals_search_trgm ON signals USING gin (search gin_trgm_ops);
+      EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+        RAISE NOTICE 'pg_trgm is not available: signal search scans the table';
+      END $$`,
+  ],
 ];

@@ -35,6 +35,7 @@ export class PostgresStore extends SqlStore {
     const plugins: KyselyPlugin[] = options.appendDelayMs ? [new AppendDelayPlugin(options.appendDelayMs)] : [];
     super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins }), {
       kind: 'postgres',
+      sharedByNodes: true,
       migrations: postgresMigrations,
       close: async () => {},
     });

@@ -94,4 +94,28 @@ export const sqliteMigrations: readonly (readonly string[])[] = [
       retired_at TEXT
     ) STRICT`,
   ],
+  [
+    // Installation-wide values: the one-time setup code, the setup marker, VAPID keys.
+    `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT`,
+    // Locks in a row for the same key, so each lock lasts longer than the one before.
+    `ALTER TABLE login_throttle ADD COLUMN strikes INTEGER NOT NULL DEFAULT 0`,
+    // A private key may live outside the database (a 0600 file or the environment): nullable.
+    `CREATE TABLE signing_keys_v3 (
+      id TEXT PRIMARY KEY,
+      algorithm TEXT NOT NULL,
+      public_key TEXT NOT NULL,
+      private_key TEXT,
+      created_at TEXT NOT NULL,
+      retired_at TEXT
+    ) STRICT`,
+    `INSERT INTO signing_keys_v3 SELECT id, algorithm, public_key, private_key, created_at, retired_at FROM signing_keys`,
+    `DROP TABLE signing_keys`,
+    `ALTER TABLE signing_keys_v3 RENAME TO signing_keys`,
+    // Substring search over a trigram index instead of a LIKE scan of every signal. Keyed by
+    // seq, not rowid: VACUUM may renumber the rowids of a table whose key is not an integer.
+    `CREATE VIRTUAL TABLE signals_search USING fts5(search, tokenize = 'trigram')`,
+    `INSERT INTO signals_search (rowid, search) SELECT seq, search FROM signals`,
+    `CREATE TRIGGER signals_search_insert AFTER INSERT ON signals
+      BEGIN INSERT INTO signals_search (rowid, search) VALUES (new.seq, new.search); END`,
+  ],
 ];

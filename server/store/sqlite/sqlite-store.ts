@@ -2,12 +2,12 @@
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode with
  * synchronous=FULL so an acknowledged append survives power loss, not only a crash.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, sql, SqliteDialect, type RawBuilder, type SqlBool, type SqliteDatabase } from 'kysely';
 import type { Database } from '../schema.js';
-import { SqlStore } from '../sql-store.js';
+import { likeSubstring, SqlStore } from '../sql-store.js';
 import { runStepsNow, type Steps } from '../query-steps.js';
 import { sqliteMigrations } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
@@ -41,12 +41,14 @@ export class SqliteStore extends SqlStore {
     const runNow = transactionNow(raw, database);
     super(db, {
       kind: 'sqlite',
+      sharedByNodes: false,
       migrations: sqliteMigrations,
       // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
       groupCommit: true,
       // Kysely's one connection is held meanwhile, so no transaction of its own is open.
       // These statements go to better-sqlite3 directly: Kysely's plugins and log do not see them.
       runTransaction: (steps) => db.connection().execute(async () => runNow(steps)),
+      searchCondition: trigramSearch,
       close: async () => {
         if (raw.open) raw.close();
       },
@@ -102,6 +104,17 @@ export class SqliteStore extends SqlStore {
 }
 
 /**
+ * Substring search through the FTS5 trigram index (`signals_search`, keyed by seq): a phrase
+ * of three or more characters matches exactly where LIKE '%text%' would. Shorter text has no
+ * trigram to look up, so it falls back to LIKE over the rows the other filters leave.
+ */
+function trigramSearch(text: string): RawBuilder<SqlBool> {
+  if ([...text].length < 3) return likeSubstring(text);
+  const phrase = `"${text.replace(/"/g, '""')}"`;
+  return sql<SqlBool>`signals.seq IN (SELECT rowid FROM signals_search WHERE signals_search MATCH ${phrase})`;
+}
+
+/**
  * Runs a transaction's steps on `raw` from BEGIN to COMMIT (ROLLBACK if they throw) before
  * returning, through `database` (a statement cache over `raw`).
  */
@@ -125,9 +138,24 @@ export function transactionNow(raw: BetterSqlite3.Database, database: SqliteData
   };
 }
 
+/**
+ * The database holds password and session hashes (and, before they moved to a key file, the
+ * signing key): its folder is made 0700 and the file 0600 before SQLite opens it, and SQLite
+ * gives its WAL and shared-memory files the database file's mode. A file found readable by
+ * others is tightened the same way.
+ */
+export function restrictFiles(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  }
+}
+
 /** Opens (creating if needed) the SQLite file at `file` and refuses to run without durable settings. */
 export function openSqliteStore(file: string, options: SqliteOpenOptions = {}): SqliteStore {
-  if (file !== ':memory:' && !options.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && !options.readonly) restrictFiles(file);
   const raw = new BetterSqlite3(file, {
     readonly: options.readonly ?? false,
     fileMustExist: options.readonly ?? false,

@@ -37,6 +37,7 @@ export async function startCluster(size: number, env: Record<string, string> = {
     email: 'admin@example.test',
     password: PASSWORD,
     name: 'Admin',
+    setupCode: nodes[1]?.setupCode() ?? nodes[0]!.setupCode(),
   });
   if (setup.status !== 201) throw new Error(`setup: ${setup.status} ${JSON.stringify(setup.body)}`);
   const admin = { api: new Api(nodes[0]!.url, setup.body.token), token: setup.body.token, user: setup.body.user };

@@ -7,10 +7,13 @@ import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
 
-/** First run only: the server accepts this while no admin exists. */
+/**
+ * First run only: the server accepts this while no admin exists, and only with the one-time
+ * code it printed in its log, so whoever reaches the port first cannot claim it.
+ */
 export function SetupPage() {
   const { signIn } = useSession();
-  const [form, setForm] = useState({ name: '', email: '', password: '' });
+  const [form, setForm] = useState({ setupCode: '', name: '', email: '', password: '' });
   const [notice, setNotice] = useState<Notice | null>(null);
   const schemaForm = useSchemaForm(setupInputSchema);
   const { errors, busy } = schemaForm;
@@ -32,6 +35,23 @@ export function SetupPage() {
       notice={notice}
     >
       <form onSubmit={(event) => void submit(event)} noValidate className="stack">
+        <Field
+          label="Setup code"
+          error={errors.setupCode}
+          hint="Paste the code from the server's log: the line that says “first run: … enter the setup code”."
+        >
+          {(ids) => (
+            <input
+              {...ids}
+              name="setupCode"
+              autoComplete="one-time-code"
+              spellCheck={false}
+              placeholder="XXXX-XXXX-XXXX-XXXX"
+              value={form.setupCode}
+              onChange={set('setupCode')}
+            />
+          )}
+        </Field>
         <Field label="Name" error={errors.name}>
           {(ids) => <input {...ids} name="name" autoComplete="name" value={form.name} onChange={set('name')} />}
         </Field>
