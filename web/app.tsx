@@ -92,9 +92,14 @@ function SignedIn(props: { path: string }) {
             ))}
         </nav>
         <div className="topbar__user">
-          <span className="topbar__email" title={me.user.email}>
+          <Link
+            to="/account"
+            className="topbar__email"
+            title={`${me.user.email} · account and password`}
+            aria-current={props.path === '/account' ? 'page' : undefined}
+          >
             {me.user.name ?? me.user.email}
-          </span>
+          </Link>
           <button type="button" className="button button--small button--ghost" onClick={() => void signOut()}>
             Log out
           </button>

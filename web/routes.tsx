@@ -12,6 +12,7 @@ const SignalPage = lazy(() => import('./features/signal/signal-page.js').then((m
 const StatsPage = lazy(() => import('./features/stats/stats-page.js').then((m) => ({ default: m.StatsPage })));
 const AdminPage = lazy(() => import('./features/admin/admin-page.js').then((m) => ({ default: m.AdminPage })));
 const ChannelsPage = lazy(() => import('./features/admin/channels-page.js').then((m) => ({ default: m.ChannelsPage })));
+const AccountPage = lazy(() => import('./features/account/account-page.js').then((m) => ({ default: m.AccountPage })));
 const UsersPage = lazy(() => import('./features/admin/users-page.js').then((m) => ({ default: m.UsersPage })));
 
 export interface RouteDef {
@@ -36,6 +37,8 @@ export const ROUTES: readonly RouteDef[] = [
     render: () => <ChannelsPage />,
   },
   { path: '/admin/users', title: 'Users', nav: 'Users', requires: 'manageUsers', render: () => <UsersPage /> },
+  // Reached from the user's name in the top bar.
+  { path: '/account', title: 'Account', render: () => <AccountPage /> },
 ];
 
 export function allowed(route: RouteDef, abilities: Abilities): boolean {

@@ -25,6 +25,12 @@ export interface Session {
   state: SessionState;
   signIn(start: SessionStart): Promise<void>;
   signOut(): Promise<void>;
+  /**
+   * Ends every session of this account, this one included (`/api/auth/logout-everywhere`).
+   * Throws, and stays signed in, when the server did not confirm it: a local sign-out would
+   * leave the other devices signed in while the user believes otherwise.
+   */
+  signOutEverywhere(): Promise<void>;
   /** Re-reads `/api/me` (after a change to the user's own channels, for instance). */
   refresh(): Promise<void>;
 }
@@ -87,7 +93,10 @@ export function SessionProvider(props: { children: ReactNode }) {
     const unsubscribe = onSignedOut((error) => {
       endFeed();
       setCsrfToken(null);
-      setState({ kind: 'signed-out', notice: noticeFor(error) });
+      // A late 401 (a poll that was in flight) must not replace the notice of a sign-out already shown.
+      setState((current) =>
+        current.kind === 'signed-out' ? current : { kind: 'signed-out', notice: noticeFor(error) },
+      );
     });
     void (async () => {
       // One round trip: who am I, and (in case nobody is) does the first admin still need creating.
@@ -122,24 +131,40 @@ export function SessionProvider(props: { children: ReactNode }) {
     [begin],
   );
 
+  /** Forgets this browser's copy of the session (the feed and its cached signals) and shows `notice`. */
+  const leave = useCallback(async (feed: Feed | null, notice: Notice) => {
+    if (feedRef.current === feed) feedRef.current = null;
+    await feed?.discard();
+    setCsrfToken(null);
+    setState({ kind: 'signed-out', notice });
+  }, []);
+
   const signOut = useCallback(async () => {
+    // Taken before the request: the server closes this session's socket, and the feed noticing
+    // that may end the session locally (dropping `feedRef`) before the answer arrives.
+    const feed = feedRef.current;
     try {
       await post('/api/auth/logout');
     } catch {
       // Signed out locally either way; the session expires on the server.
     }
+    await leave(feed, { tone: 'info', text: 'You are signed out.' });
+  }, [leave]);
+
+  const signOutEverywhere = useCallback(async () => {
     const feed = feedRef.current;
-    feedRef.current = null;
-    await feed?.discard();
-    setCsrfToken(null);
-    setState({ kind: 'signed-out', notice: { tone: 'info', text: 'You are signed out.' } });
-  }, []);
+    await post('/api/auth/logout-everywhere');
+    await leave(feed, { tone: 'info', text: 'You are signed out on every device.' });
+  }, [leave]);
 
   const refresh = useCallback(async () => {
     const me = await get<Me>('/api/me');
     setState((current) => (current.kind === 'signed-in' ? { ...current, me } : current));
   }, []);
 
-  const value = useMemo(() => ({ state, signIn, signOut, refresh }), [state, signIn, signOut, refresh]);
+  const value = useMemo(
+    () => ({ state, signIn, signOut, signOutEverywhere, refresh }),
+    [state, signIn, signOut, signOutEverywhere, refresh],
+  );
   return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
 }

@@ -1,4 +1,4 @@
-/** Users: create, disable or re-enable, and grant or revoke channels. */
+/** Users: create, disable or re-enable, grant or revoke channels, reset passwords, end sessions. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { PublicUser } from '../../../shared/events.js';
 import { ROLES, userInputSchema, type Role } from '../../../shared/schemas.js';
@@ -6,7 +6,9 @@ import { api, get, post } from '../../api/client.js';
 import type { Channel } from '../../api/types.js';
 import { Field, optionalText } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
+import { Link } from '../../router.js';
 import { useSignedIn } from '../../state/session.js';
+import { UserAccountActions } from './user-account-actions.js';
 
 interface UserDraft {
   email: string;
@@ -223,6 +225,14 @@ function UserItem(props: { user: PublicUser; channels: Channel[]; self: boolean;
         </div>
       ) : (
         <p className="muted small">Admins see every channel.</p>
+      )}
+      {/* Done here, these would end the admin's own session; the account page changes one's own password. */}
+      {props.self ? (
+        <p className="small">
+          <Link to="/account">Your password and sessions</Link>
+        </p>
+      ) : (
+        <UserAccountActions user={user} />
       )}
       {error ? (
         <p className="field__error" role="alert">
