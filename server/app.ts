@@ -4,6 +4,7 @@
  * port 0 themselves.
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
@@ -64,10 +65,19 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     // Per-request lines would dominate the log at fan-out rates; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    // A client sending its request a byte a second would otherwise hold a socket for minutes.
-    requestTimeout: runtime.config.requestTimeoutMs,
+    // A client sending its request a byte a second would otherwise hold a socket for minutes:
+    // the whole request must arrive within the timeout, checked every second (Node checks
+    // every 30 s by default, which would let such clients linger that long).
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: runtime.config.requestTimeoutMs,
+          headersTimeout: Math.min(runtime.config.requestTimeoutMs, 10_000),
+          connectionsCheckingInterval: 1000,
+        },
+        handler,
+      ),
   }).withTypeProvider<ZodTypeProvider>();
-  app.server.headersTimeout = Math.min(runtime.config.requestTimeoutMs, 10_000);
   const { maxConnectionsPerAddress, trustProxy } = runtime.config;
   const connections =
     maxConnectionsPerAddress > 0 && !trustProxy ? capConnectionsPerAddress(app.server, maxConnectionsPerAddress) : null;

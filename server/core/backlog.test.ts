@@ -1,0 +1,87 @@
+/** Long reads take turns on the event loop and are admitted per owner and per node. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Backlog } from './backlog.js';
+import { Gate, GateFull } from './gate.js';
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('gate', () => {
+  test('runs at most `limit` at once, the rest in order, and refuses past the queue', async () => {
+    const gate = new Gate('test', 2, 2);
+    const order: number[] = [];
+    const releases = await Promise.all([gate.acquire(), gate.acquire()]);
+    const waiting = [3, 4].map((n) => gate.acquire().then((release) => (order.push(n), release)));
+    await assert.rejects(gate.acquire(), GateFull);
+    releases[0]!();
+    releases[0]!(); // a second release frees nothing more
+    const third = await waiting[0]!;
+    assert.deepEqual(order, [3]);
+    assert.equal(gate.active, 2);
+    releases[1]!();
+    (await waiting[1]!)();
+    third();
+    assert.equal(gate.active, 0);
+  });
+});
+
+describe('backlog', () => {
+  test('hands out one turn per event-loop iteration, first come first served, with I/O between', async () => {
+    const backlog = new Backlog();
+    const seen: string[] = [];
+    const reader = async (name: string) => {
+      for (let page = 0; page < 3; page++) {
+        await backlog.turn();
+        seen.push(`${name}${page}`);
+      }
+    };
+    // An immediate queued now stands for the I/O a turn must not hold back.
+    let ioRan = 0;
+    const io = async () => {
+      for (let i = 0; i < 6; i++) {
+        await tick();
+        ioRan++;
+      }
+    };
+    await Promise.all([reader('a'), reader('b'), io()]);
+    assert.deepEqual(seen, ['a0', 'b0', 'a1', 'b1', 'a2', 'b2']);
+    assert.equal(ioRan, 6);
+  });
+
+  test('admits `perOwner` reads of one user and `perNode` in all; the rest wait, then get in', async () => {
+    const backlog = new Backlog({ perNode: 3, perOwner: 2, maxWaiting: 10 });
+    const a1 = await backlog.admit('a');
+    const a2 = await backlog.admit('a');
+    let a3Admitted = false;
+    const a3 = backlog.admit('a').then((lease) => ((a3Admitted = true), lease));
+    const b1 = await backlog.admit('b'); // another user still gets in
+    let b2Admitted = false;
+    const b2 = backlog.admit('b').then((lease) => ((b2Admitted = true), lease));
+    await tick();
+    assert.equal(a3Admitted, false, "a's third waits for one of a's");
+    assert.equal(b2Admitted, false, 'the node is full');
+    assert.deepEqual(backlog.load, { active: 3, waiting: 1 });
+    a1.release();
+    await tick();
+    // The node's place goes to b's read, which was waiting for one; a's third now has a
+    // place among a's and waits for the node's next.
+    assert.equal(b2Admitted, true);
+    assert.equal(a3Admitted, false);
+    b1.release();
+    await tick();
+    assert.equal(a3Admitted, true);
+    (await b2).release();
+    a2.release();
+    (await a3).release();
+    assert.deepEqual(backlog.load, { active: 0, waiting: 0 });
+  });
+
+  test('refuses a read when too many already wait', async () => {
+    const backlog = new Backlog({ perNode: 1, perOwner: 1, maxWaiting: 1 });
+    const first = await backlog.admit('a');
+    const second = backlog.admit('b');
+    await assert.rejects(backlog.admit('c'), GateFull);
+    first.release();
+    (await second).release();
+  });
+});
