@@ -93,14 +93,6 @@ async function register(store: Store, key: ActiveSigningKey): Promise<void> {
   });
 }
 
-function samePublicKey(a: string, b: string): boolean {
-  try {
-    return createPublicKey(a).equals(createPublicKey(b));
-  } catch {
-    return false;
-  }
-}
-
 /** The active key kept in the database, created by the first node that finds none. */
 async function databaseKey(store: Store): Promise<ActiveSigningKey> {
   let record = await store.signingKey();
@@ -129,6 +121,25 @@ async function databaseKey(store: Store): Promise<ActiveSigningKey> {
 /** A key older versions kept in the database, to move into the key file. */
 function legacyKey(record: SigningKeyRecord | undefined): KeyObject | undefined {
   return record?.privateKey ? parsePrivateKey(record.privateKey, `signing key ${record.id}`) : undefined;
+}
+
+/**
+ * The key an installation signs with, read from where it keeps it, creating nothing: for
+ * moving an installation. Undefined when it has never signed a head.
+ */
+export async function readSigningKey(store: Store, location: KeyLocation): Promise<ActiveSigningKey | undefined> {
+  if (location.kind === 'env') return active(parsePrivateKey(location.pem, 'SIGNING_KEY'));
+  if (location.kind === 'file' && existsSync(location.path)) return active(readKeyFile(location.path));
+  const moved = legacyKey(await store.signingKey());
+  return moved && active(moved);
+}
+
+export function samePublicKey(a: string, b: string): boolean {
+  try {
+    return createPublicKey(a).equals(createPublicKey(b));
+  } catch {
+    return false;
+  }
 }
 
 /** Loads the key this node signs with, creating it in its place on first start. */

@@ -13,6 +13,7 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { migrateDataCommand } from './commands/migrate-data.js';
 import { migrateCommand, serveCommand } from './commands/serve.js';
+import { signingKeyCommand } from './commands/signing-key.js';
 import { verifyCommand } from './commands/verify.js';
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     verifyCommand(),
     backupCommand(),
     migrateDataCommand(),
+    signingKeyCommand(),
   ]) {
     program.addCommand(command);
   }

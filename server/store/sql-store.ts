@@ -32,8 +32,11 @@ import {
   SETUP_CODE_SETTING,
   SETUP_DONE_SETTING,
   type SessionWithUser,
+  type InstallationState,
   type SigningKeyRecord,
+  type StateTable,
   type Store,
+  TABLES,
   type ThrottleState,
   type UserRecord,
 } from './store.js';
@@ -845,6 +848,29 @@ export class SqlStore implements Store {
 
   async deleteSetting(key: string): Promise<void> {
     await this.db.deleteFrom('settings').where('key', '=', key).execute();
+  }
+
+  // ---------------------------------------------------------------- moving an installation
+
+  async exportState(): Promise<InstallationState> {
+    const state = {} as Record<StateTable, unknown[]>;
+    for (const table of TABLES.state) state[table] = await this.db.selectFrom(table).selectAll().execute();
+    return state as InstallationState;
+  }
+
+  async importState(state: InstallationState): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      // In TABLES.state order: users before the grants and sessions that name them.
+      for (const table of TABLES.state) {
+        const rows = state[table] as Array<Record<string, unknown>>;
+        for (let i = 0; i < rows.length; i += 500) {
+          await trx
+            .insertInto(table)
+            .values(rows.slice(i, i + 500) as never)
+            .execute();
+        }
+      }
+    });
   }
 
   // ---------------------------------------------------------------- signing keys

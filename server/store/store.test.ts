@@ -31,6 +31,15 @@ async function harness(
     async execute(statement) {
       await sql.raw(statement).execute(store.db);
     },
+    async tables() {
+      const query =
+        store.kind === 'sqlite'
+          ? sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+          : sql<{
+              name: string;
+            }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`;
+      return (await query.execute(store.db)).rows.map((r) => r.name);
+    },
     async destroy() {
       for (const s of opened) await s.close().catch(() => {});
       await database.drop();

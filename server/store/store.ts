@@ -8,12 +8,33 @@
  * - `append` resolves only after a durable commit; on rejection nothing was written.
  * - Events are immutable: the database refuses UPDATE and DELETE on them.
  */
+import type { Selectable } from 'kysely';
 import type { SignalData, SignalView, StoredEvent, UpdateData } from '../../shared/events.js';
+import type { Database } from './schema.js';
 import type { Role, SignalListQuery } from '../../shared/schemas.js';
 
 /** Settings setup reads and writes: the one-time code, and the mark that setup ran. */
 export const SETUP_CODE_SETTING = 'setup_code';
 export const SETUP_DONE_SETTING = 'setup_done';
+
+/**
+ * Every table of the store, by what it holds. Moving an installation copies `state` as rows
+ * (`exportState`/`importState`) and the `log` through `importEvents`, which rebuilds the
+ * `derived` tables; `transient` tables are not moved. A contract test fails when a table is
+ * in none of these lists, so a new table cannot be forgotten by the copy.
+ */
+export const TABLES = {
+  state: ['users', 'channels', 'grants', 'sessions', 'idempotency_keys', 'signing_keys', 'settings'],
+  log: ['events', 'log_head', 'channel_heads'],
+  /** `signals_search` (SQLite's full-text index, with its shadow tables) is rebuilt by triggers. */
+  derived: ['signals', 'signals_search'],
+  transient: ['login_throttle', 'schema_migrations'],
+} as const;
+
+export type StateTable = (typeof TABLES.state)[number];
+
+/** Everything an installation holds besides its log, table by table, as stored. */
+export type InstallationState = { [T in StateTable]: Array<Selectable<Database[T]>> };
 
 /** Channel filter: every channel (admins) or the listed ones. */
 export type ChannelScope = 'all' | readonly string[];
@@ -242,6 +263,12 @@ export interface Store {
   ensureSetting(key: string, value: string): Promise<string>;
   putSetting(key: string, value: string): Promise<void>;
   deleteSetting(key: string): Promise<void>;
+
+  // ---- moving an installation
+  /** Every row of the `state` tables (see TABLES). */
+  exportState(): Promise<InstallationState>;
+  /** Writes `state` into this store, ids kept, in one transaction; for an empty store. */
+  importState(state: InstallationState): Promise<void>;
 
   // ---- chain-head signing keys
   /** The active key: the oldest not retired, so nodes that raced to add one all pick the same. */

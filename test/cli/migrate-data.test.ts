@@ -1,10 +1,19 @@
 /**
  * `migrate-data` from a real SQLite installation into a fresh PostgreSQL database: accounts
- * keep working, the log is identical byte for byte, and the target's chain verifies.
+ * keep working, the log is identical byte for byte, the target's chain verifies, and a head
+ * the old server signed verifies against the new server's export and key.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { postgresDatabase, skipWithoutPostgres, sqliteDatabase, type TestDatabase } from '../helpers/databases.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  postgresDatabase,
+  skipWithoutPostgres,
+  sqliteDatabase,
+  tempDir,
+  type TestDatabase,
+} from '../helpers/databases.js';
 import {
   buildAdmin,
   buildChannel,
@@ -25,6 +34,8 @@ describe('signal-desk migrate-data SQLite → PostgreSQL', { skip }, () => {
   let subscriberEmail: string;
   const firstBody = signalBody('silver', { idempotencyKey: 'migrate-key-first' });
   let firstId: string;
+  const saved = tempDir('signal-desk-migrate-');
+  const savedFile = (name: string) => join(saved.path, name);
 
   before(async () => {
     source = sqliteDatabase();
@@ -42,16 +53,24 @@ describe('signal-desk migrate-data SQLite → PostgreSQL', { skip }, () => {
       const signal = await publish(admin, i % 2 ? 'gold' : 'silver', { idempotencyKey: `migrate-key-${i}` });
       if (i % 5 === 1) await admin.api.post(`/api/signals/${signal.id}/updates`, { type: 'closed', price: 101 });
     }
+    // A subscriber of gold keeps a signed head, as the web app does.
+    const head = await sub.api.get('/api/chain/head');
+    assert.equal(head.status, 200);
+    writeFileSync(savedFile('head.json'), JSON.stringify(head.body));
     await server.close();
   });
   after(async () => {
     await source.drop();
     await target.drop();
+    saved.remove();
   });
 
   test('copies accounts and the log with its chain intact, then refuses to run again', async () => {
     const result = await cliOk(['migrate-data', '--from', source.url, '--to', target.url]);
-    assert.match(result.stdout, /migrated 2 users, 2 channels, 1 grants and 30 events/);
+    assert.match(
+      result.stdout,
+      /migrated 2 users, 2 channels, 1 grants, \d+ settings, 1 signing key records, the signing key into the target database and 30 events/,
+    );
     assert.match(result.stdout, /target chain verifies/);
 
     const [fromSqlite, fromPostgres] = await Promise.all([
@@ -76,6 +95,20 @@ describe('signal-desk migrate-data SQLite → PostgreSQL', { skip }, () => {
       assert.equal(again.body.id, firstId);
       const next = await publish(admin, 'gold');
       assert.equal(next.seq, 31, 'new appends continue the migrated log');
+
+      // The head the old server signed still verifies: same key, and the history it vouches for is intact.
+      writeFileSync(savedFile('key.json'), JSON.stringify((await sub.api.get('/api/chain/key')).body));
+      writeFileSync(savedFile('log.ndjson'), (await sub.api.get<string>('/api/export')).body);
+      const verified = await cliOk([
+        'verify',
+        savedFile('log.ndjson'),
+        '--partial',
+        '--head',
+        savedFile('head.json'),
+        '--key',
+        savedFile('key.json'),
+      ]);
+      assert.match(verified.stdout, /OK signed head gold seq \d+ .*signature valid, history matches/);
     } finally {
       await server.close();
     }

@@ -1,25 +1,35 @@
 /**
- * `migrate-data --from <sqlite url> --to <postgres url>`: moves an installation to another
- * database. Users (same ids, password hashes, read positions), channels, grants, live
- * sessions and idempotency keys are copied as rows; the log goes through `importEvents`
- * in batches so seq, ids and hashes stay exactly as they were, and the target's chains
- * are verified at the end. Run it with the server stopped: later writes are not copied.
+ * `migrate-data --from <url> --to <url>`: moves an installation to another database. What
+ * the store holds besides the log (users with their password hashes and positions, channels,
+ * grants, sessions, idempotency keys, settings, the signing keys' records: every `state`
+ * table of `TABLES`) goes through `exportState`/`importState`, ids kept; the log goes through
+ * `importEvents` in batches, so seq, ids and hashes stay exactly as they were, and the
+ * target's chains are verified at the end.
+ *
+ * The key that signs chain heads moves too, wherever the target keeps it (in its database,
+ * or a 0600 file beside a SQLite target): heads saved before the move keep verifying against
+ * the same key. Run it with the server stopped: later writes are not copied.
  */
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { uuidv7 } from 'uuidv7';
+import { SIGNING_ALGORITHM } from '../../core/chain-signer.js';
 import { logPages } from '../../core/event-codec.js';
-import { SqlStore } from '../../store/sql-store.js';
-import type { Store } from '../../store/store.js';
+import {
+  keyLocation,
+  readSigningKey,
+  samePublicKey,
+  writeKeyFile,
+  type ActiveSigningKey,
+  type KeyLocation,
+} from '../../signing-key.js';
+import type { InstallationState, Store } from '../../store/store.js';
 import { describeProblem, verifyStore } from '../chain-check.js';
 import { CliError } from '../cli-error.js';
 import { openCliStore, redactUrl } from '../context.js';
 import { startProgress } from '../progress.js';
 
 const BATCH = 500;
-
-function sqlStore(store: Store, url: string): SqlStore {
-  if (!(store instanceof SqlStore)) throw new CliError(`${redactUrl(url)}: migrate-data needs a SQL store`);
-  return store;
-}
 
 async function requireEmpty(target: Store, url: string): Promise<void> {
   const [head, users, channels] = await Promise.all([target.headSeq(), target.listUsers(), target.listChannels()]);
@@ -31,46 +41,50 @@ async function requireEmpty(target: Store, url: string): Promise<void> {
   }
 }
 
-/** Accounts as rows, ids kept: events name their authors and grants their users by id. */
-async function copyAccounts(
-  from: SqlStore,
-  to: SqlStore,
-): Promise<{ users: number; channels: number; grants: number }> {
-  const users = await from.db.selectFrom('users').selectAll().execute();
-  const channels = await from.db.selectFrom('channels').selectAll().execute();
-  const grants = await from.db.selectFrom('grants').selectAll().execute();
+/**
+ * The state as the target must hold it for `key` to stay the active signing key: its record
+ * the only one unretired (the others retired now, their public halves kept), with its
+ * private half when the target keeps keys in its database.
+ */
+function withSigningKey(state: InstallationState, key: ActiveSigningKey, target: KeyLocation): InstallationState {
   const now = new Date().toISOString();
-  const sessions = await from.db
-    .selectFrom('sessions')
-    .selectAll()
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .execute();
-  await to.db.transaction().execute(async (trx) => {
-    for (const row of users) await trx.insertInto('users').values(row).execute();
-    for (const row of channels) await trx.insertInto('channels').values(row).execute();
-    for (const row of grants) await trx.insertInto('grants').values(row).execute();
-    for (const row of sessions) await trx.insertInto('sessions').values(row).execute();
-  });
-  return { users: users.length, channels: channels.length, grants: grants.length };
-}
-
-async function copyIdempotencyKeys(from: SqlStore, to: SqlStore): Promise<void> {
-  const keys = await from.db.selectFrom('idempotency_keys').selectAll().execute();
-  for (let i = 0; i < keys.length; i += BATCH) {
-    await to.db
-      .insertInto('idempotency_keys')
-      .values(keys.slice(i, i + BATCH))
-      .execute();
-  }
+  const privatePem = key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const keys = state.signing_keys.some((row) => samePublicKey(row.public_key, key.publicKeyPem))
+    ? state.signing_keys
+    : [
+        ...state.signing_keys,
+        {
+          id: uuidv7(),
+          algorithm: SIGNING_ALGORITHM,
+          public_key: key.publicKeyPem,
+          private_key: null,
+          created_at: now,
+          retired_at: null,
+        },
+      ];
+  return {
+    ...state,
+    signing_keys: keys.map((row) =>
+      samePublicKey(row.public_key, key.publicKeyPem)
+        ? { ...row, retired_at: null, private_key: target.kind === 'database' ? privatePem : null }
+        : { ...row, retired_at: row.retired_at ?? now },
+    ),
+  };
 }
 
 export function migrateDataCommand(): Command {
   return new Command('migrate-data')
-    .description('copy a whole installation (accounts and the log, chain intact) into an empty database')
+    .description(
+      'copy a whole installation (accounts, settings, signing key and the log, chain intact) into an empty database',
+    )
     .requiredOption('--from <url>', 'source, e.g. sqlite:./data/signal-desk.db')
     .requiredOption('--to <url>', 'empty target, e.g. postgres://user@host:5432/signaldesk')
-    .action(async (options: { from: string; to: string }) => {
+    .option('--from-key-file <path>', "the source's signing key file, if not the default beside a SQLite source")
+    .option(
+      '--to-key-file <path>',
+      'where the target keeps its signing key, if in a file (default: beside a SQLite target, in a PostgreSQL one)',
+    )
+    .action(async (options: { from: string; to: string; fromKeyFile?: string; toKeyFile?: string }) => {
       for (const [flag, url] of [
         ['--from', options.from],
         ['--to', options.to],
@@ -86,8 +100,6 @@ export function migrateDataCommand(): Command {
       try {
         target = await openCliStore(options.to);
         await requireEmpty(target, options.to);
-        const from = sqlStore(source, options.from);
-        const to = sqlStore(target, options.to);
 
         // The source must verify before anything is written, as for `import`.
         const checking = startProgress('verifying source', 0, 'seq');
@@ -98,7 +110,21 @@ export function migrateDataCommand(): Command {
           );
         }
 
-        const accounts = await copyAccounts(from, to);
+        const targetKeys = keyLocation({ databaseUrl: options.to, signingKeyFile: options.toKeyFile });
+        const key = await readSigningKey(
+          source,
+          keyLocation({ databaseUrl: options.from, signingKeyFile: options.fromKeyFile }),
+        );
+        if (key && targetKeys.kind === 'file' && existsSync(targetKeys.path)) {
+          throw new CliError(`${targetKeys.path} already exists; the target's signing key would not be the source's`);
+        }
+        let state = await source.exportState();
+        if (key) state = withSigningKey(state, key, targetKeys);
+        await target.importState(state);
+        if (key && targetKeys.kind === 'file') {
+          writeKeyFile(targetKeys.path, key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+        }
+
         const upTo = sourceReport.lastSeq;
         const copying = startProgress('copying log', upTo, 'events');
         let copied = 0;
@@ -111,7 +137,6 @@ export function migrateDataCommand(): Command {
         } finally {
           copying.stop();
         }
-        await copyIdempotencyKeys(from, to);
 
         const verifying = startProgress('verifying target', upTo, 'seq');
         const targetReport = await verifyStore(target, verifying).finally(() => verifying.stop());
@@ -125,8 +150,14 @@ export function migrateDataCommand(): Command {
             throw new CliError(`the target's head of channel ${channel} differs from the source's`);
           }
         }
+        const keyPlace = !key
+          ? 'no signing key yet'
+          : targetKeys.kind === 'file'
+            ? `the signing key to ${targetKeys.path}`
+            : 'the signing key into the target database';
         console.log(
-          `migrated ${accounts.users} users, ${accounts.channels} channels, ${accounts.grants} grants and ` +
+          `migrated ${state.users.length} users, ${state.channels.length} channels, ${state.grants.length} grants, ` +
+            `${state.settings.length} settings, ${state.signing_keys.length} signing key records, ${keyPlace} and ` +
             `${copied} events to ${redactUrl(options.to)}; the target chain verifies and its heads match the source`,
         );
       } finally {
