@@ -22,6 +22,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { chainRoutes } from './http/routes/chain.js';
+import { destinationRoutes } from './http/routes/destinations.js';
 import { eventRoutes } from './http/routes/events.js';
 import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -146,6 +147,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(statsRoutes(runtime), { prefix: '/api' });
   await app.register(exportRoutes(runtime), { prefix: '/api' });
   await app.register(chainRoutes(runtime), { prefix: '/api' });
+  await app.register(destinationRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;

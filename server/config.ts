@@ -60,6 +60,36 @@ const envSchema = z.object({
     .min(1, 'must be at least 1')
     .max(3600, 'must be at most 3600')
     .default(30),
+  DESTINATIONS_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  DESTINATIONS_CA_FILE: z.string().min(1).optional(),
+  TELEGRAM_API_URL: z
+    .string()
+    .default('https://api.telegram.org')
+    .refine((v) => /^https?:\/\/[^/\s]+/.test(v), 'must be an http(s) URL like https://api.telegram.org'),
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || /^https?:\/\/[^/\s]+/.test(v),
+      'must be the URL people open, e.g. https://signals.example.com',
+    ),
+  PUSH_CONTACT: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || /^(mailto:\S+@\S+|https:\/\/\S+)$/.test(v),
+      'must be mailto:you@example.com or an https:// URL',
+    ),
+  DELIVERY_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(1).max(120).default(10),
+  DESTINATION_PAUSE_AFTER_HOURS: z.coerce
+    .number({ error: 'must be a number' })
+    .positive()
+    .max(24 * 30)
+    .default(24),
+  SIGNAL_DESK_TEST_RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
   AUTH_RATE_LIMIT: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -86,6 +116,20 @@ export type Config = {
   requestTimeoutMs: number;
   /** A client that takes nothing from a replay for this long is disconnected (it resumes later). */
   slowClientTimeoutMs: number;
+  /** Deliver to loopback and private addresses too (destinations inside your network). */
+  destinationsAllowPrivate: boolean;
+  /** Extra CA certificates (PEM file) trusted for destinations and push services. */
+  destinationsCaFile?: string | undefined;
+  telegramApiUrl: string;
+  /** The URL people open the web app at, for links in messages. */
+  publicUrl?: string | undefined;
+  /** Contact push services may use (VAPID subject). */
+  pushContact?: string | undefined;
+  deliveryTimeoutMs: number;
+  /** A destination failing this long is paused. */
+  destinationPauseAfterMs: number;
+  /** TEST-ONLY: shrinks the retry schedule of destinations. */
+  retryScale: number;
   /** Requests per minute one address may make to sign-in, setup and password change (0: no limit). */
   authRateLimit: number;
 };
@@ -113,6 +157,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     slowClientTimeoutMs: e.SLOW_CLIENT_TIMEOUT_SECONDS * 1000,
+    destinationsAllowPrivate: e.DESTINATIONS_ALLOW_PRIVATE,
+    destinationsCaFile: e.DESTINATIONS_CA_FILE,
+    telegramApiUrl: e.TELEGRAM_API_URL.replace(/\/+$/, ''),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    pushContact: e.PUSH_CONTACT,
+    deliveryTimeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
+    destinationPauseAfterMs: e.DESTINATION_PAUSE_AFTER_HOURS * 3_600_000,
+    retryScale: e.SIGNAL_DESK_TEST_RETRY_SCALE,
     signingKey: e.SIGNING_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE,
   };

@@ -2,6 +2,9 @@
  * Everything a node runs besides its HTTP front: store, bus, hub and the services.
  * One node and a cluster differ only in which store and bus this wires.
  */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
@@ -11,6 +14,9 @@ import { Hub } from './core/hub.js';
 import { PositionTracker } from './core/positions.js';
 import { SignalService } from './core/signals.js';
 import { THROTTLE_MEMORY_MS } from './core/throttle.js';
+import { DeliveryEngine } from './delivery/engine.js';
+import { createGuardedHttp } from './delivery/http.js';
+import { vapidKeys } from './delivery/vapid.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -22,6 +28,10 @@ export interface Runtime {
   signals: SignalService;
   accounts: AccountService;
   positions: PositionTracker;
+  /** Outbound destinations: webhooks, Telegram, Discord, push devices. */
+  delivery: DeliveryEngine;
+  /** This process's name in leases and metrics. */
+  nodeId: string;
   close(): Promise<void>;
 }
 
@@ -55,6 +65,30 @@ export async function createRuntime(
   await hub.start(bus);
   const positions = new PositionTracker(store, 1000, (err) => logger.warn({ err }, 'saving read positions failed'));
   positions.start();
+  const accounts = new AccountService(store, bus, config.sessionTtlMs);
+  const nodeId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const delivery = new DeliveryEngine({
+    nodeId,
+    store,
+    hub,
+    bus,
+    accounts,
+    logger,
+    context: {
+      http: createGuardedHttp({
+        allowPrivate: config.destinationsAllowPrivate,
+        extraCa: config.destinationsCaFile ? [readFileSync(config.destinationsCaFile, 'utf8')] : [],
+        userAgent: 'signal-desk',
+      }),
+      telegramApiUrl: config.telegramApiUrl,
+      publicUrl: config.publicUrl ?? null,
+      vapid: await vapidKeys(store, config.pushContact),
+      timeoutMs: config.deliveryTimeoutMs,
+      now: () => new Date(),
+    },
+    retry: { scale: config.retryScale, pauseAfterMs: config.destinationPauseAfterMs },
+  });
+  await delivery.start();
   // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.
   const stopWatching = store.watchExternalCommits?.(() => void bus.publish({ kind: 'resync' }));
   // Counters of unknown emails and one-off addresses would otherwise stay for ever.
@@ -72,10 +106,14 @@ export async function createRuntime(
     hub,
     positions,
     signals: new SignalService(store, bus),
-    accounts: new AccountService(store, bus, config.sessionTtlMs),
+    accounts,
+    delivery,
+    nodeId,
     async close() {
       clearInterval(purge);
       stopWatching?.();
+      await delivery.stop();
+      delivery.context.http.close();
       await hub.stop();
       await positions.stop();
       await bus.close();

@@ -7,6 +7,20 @@ import type { Market, Role, Side, SignalStatus, UpdateType } from './schemas.js'
 export const EVENT_TYPES = ['signal.created', 'signal.updated'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * Where a mirrored event came from: a channel that receives another's signals after a delay
+ * (free after VIP) appends a new event of its own chain that names the original by id and
+ * hash, and says when it was first published.
+ */
+export interface EventOrigin {
+  channel: string;
+  seq: number;
+  id: string;
+  signalId: string;
+  hash: string;
+  createdAt: string;
+}
+
 /** What a `signal.created` event carries. */
 export interface SignalData {
   symbol: string;
@@ -19,6 +33,8 @@ export interface SignalData {
   timeframe?: string;
   leverage?: number;
   notes?: string;
+  /** Set on a mirror channel's release of another channel's signal. */
+  origin?: EventOrigin;
 }
 
 /** What a `signal.updated` event carries. */
@@ -27,6 +43,8 @@ export interface UpdateData {
   price?: number;
   level?: number;
   notes?: string;
+  /** Set on a mirror channel's release of another channel's event. */
+  origin?: EventOrigin;
 }
 
 interface EventBase {

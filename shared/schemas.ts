@@ -222,3 +222,104 @@ export const eventsQuerySchema = z.strictObject({
   channel: slugSchema.optional(),
 });
 export type EventsQuery = z.infer<typeof eventsQuerySchema>;
+
+// ---- inlets and outlets
+
+const nameSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'is required')
+  .max(100, 'must be at most 100 characters');
+
+const channelListSchema = z
+  .array(slugSchema, { error: 'must be a list of channel slugs' })
+  .max(200, 'too many channels');
+
+const httpUrlSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .max(2048, 'must be at most 2048 characters')
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL');
+
+/** A browser's PushSubscription (its toJSON()), plus which channels notify and a device label. */
+export const pushSubscriptionInputSchema = z.strictObject({
+  endpoint: httpUrlSchema,
+  keys: z.strictObject({
+    p256dh: z.string({ error: 'must be a string' }).min(80, 'is not a P-256 public key').max(100, 'is too long'),
+    auth: z.string({ error: 'must be a string' }).min(16, 'is too short').max(32, 'is too long'),
+  }),
+  expirationTime: z.number().nullable().optional(),
+  /** Channels that notify this device; absent: every channel the user may see. */
+  channels: channelListSchema.optional(),
+  label: optionalText(100),
+});
+export type PushSubscriptionInput = z.infer<typeof pushSubscriptionInputSchema>;
+
+export const pushSubscriptionPatchSchema = z.strictObject({
+  channels: channelListSchema.optional(),
+  label: optionalText(100),
+});
+
+export const TELEGRAM_BOT_TOKEN = /^\d{3,}:[A-Za-z0-9_-]{35}$/;
+export const TELEGRAM_CHAT_ID = /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$/;
+
+const botTokenSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(TELEGRAM_BOT_TOKEN, 'must be a bot token as @BotFather gives it, e.g. 123456789:AA…');
+const chatIdSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(TELEGRAM_CHAT_ID, 'must be a chat id like -1001234567890 or @channelname');
+
+/** `POST /api/destinations` (admin). */
+export const destinationInputSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('webhook'),
+      name: nameSchema,
+      url: httpUrlSchema,
+      channels: channelListSchema,
+      enabled: z.boolean().optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('telegram'),
+      name: nameSchema,
+      chatId: chatIdSchema,
+      botToken: botTokenSchema,
+      channels: channelListSchema,
+      enabled: z.boolean().optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('discord'),
+      name: nameSchema,
+      url: httpUrlSchema.refine(
+        (v) => /\/api\/(v\d+\/)?webhooks\/\d+\/[\w-]+\/?$/.test(new URL(v).pathname),
+        'must be a Discord webhook URL (…/api/webhooks/<id>/<token>)',
+      ),
+      channels: channelListSchema,
+      enabled: z.boolean().optional(),
+    }),
+  ],
+  { error: 'kind must be webhook, telegram or discord' },
+);
+export type DestinationInput = z.infer<typeof destinationInputSchema>;
+
+/** `PATCH /api/destinations/:id` (admin): what may change; the kind may not. */
+export const destinationPatchSchema = z.strictObject({
+  name: nameSchema.optional(),
+  channels: channelListSchema.optional(),
+  enabled: z.boolean({ error: 'must be true or false' }).optional(),
+  url: httpUrlSchema.optional(),
+  chatId: chatIdSchema.optional(),
+  botToken: botTokenSchema.optional(),
+});
+export type DestinationPatchInput = z.infer<typeof destinationPatchSchema>;

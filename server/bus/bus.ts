@@ -15,6 +15,8 @@ export type BusMessage =
   | { kind: 'access'; userId: string; channel: string; change: 'granted' | 'revoked' }
   /** A channel was created (admins' live subscriptions cover it). */
   | { kind: 'channel'; slug: string }
+  /** A destination was added, changed or removed: nodes re-read which they hold. */
+  | { kind: 'destinations' }
   /** Close the live connections of a session, or of every session of a user but `exceptSessionId`. */
   | { kind: 'disconnect'; userId?: string; sessionId?: string; exceptSessionId?: string; reason: string }
   /** Local only: the transport may have dropped messages; re-check access and the log. */

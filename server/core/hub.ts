@@ -184,18 +184,31 @@ export class Hub {
    * Up to `limit` events after `after`, no further than `upTo`, from memory when the window
    * still holds them all (it always reaches the head, and `upTo` is never past the head).
    */
-  private async readPage(after: number, upTo: number, channels: ChannelScope): Promise<StoredEvent[]> {
+  private async readPage(after: number, upTo: number, channels: ChannelScope, limit?: number): Promise<StoredEvent[]> {
     if (this.inWindow(after, upTo)) {
       // The same contract as the log's read: the first `limit` events in scope.
       const page: StoredEvent[] = [];
+      const most = limit ?? this.pageSize;
       const last = upTo - this.recentFrom;
-      for (let i = after + 1 - this.recentFrom; i <= last && page.length < this.pageSize; i++) {
+      for (let i = after + 1 - this.recentFrom; i <= last && page.length < most; i++) {
         const event = this.recent[i]!;
         if (channels === 'all' || channels.includes(event.channel)) page.push(event);
       }
       return page;
     }
-    return this.store.readEvents({ after, upTo, limit: this.logPageSize, channels });
+    return this.store.readEvents({ after, upTo, limit: limit ?? this.logPageSize, channels });
+  }
+
+  /**
+   * The first `limit` events in `channels` after `after`, up to what this node has delivered
+   * live: from memory while the recent window holds them, else from the log, a page per turn
+   * of the event loop (see backlog.ts). For readers that follow the log at their own pace.
+   */
+  async readAfter(after: number, limit: number, channels: ChannelScope): Promise<StoredEvent[]> {
+    const upTo = this.head;
+    if (after >= upTo || (channels !== 'all' && channels.length === 0)) return [];
+    if (!this.inWindow(after, upTo)) await this.backlog.turn();
+    return this.readPage(after, upTo, channels, limit);
   }
 
   /** Reads and delivers everything after the head that the log holds. One read at a time. */

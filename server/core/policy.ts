@@ -25,6 +25,22 @@ export function canSee(actor: Actor, channel: string): boolean {
   return isAdmin(actor) || actor.channels.includes(channel);
 }
 
+/**
+ * Whoever appends to the log: an admin, a bot's API token, a webhook source, a mirror. What
+ * it appends carries `author`; `canPublishTo` is checked for every event's channel, the
+ * channel of an update's signal included.
+ */
+export interface Publisher {
+  /** A user id, or `token:<id>`, `source:<id>`, `mirror:<channel>`. */
+  readonly author: string;
+  canPublishTo(channel: string): boolean;
+}
+
+/** An admin publishes anywhere; nobody else through a session. */
+export function publisherOf(actor: Actor): Publisher {
+  return { author: actor.user.id, canPublishTo: () => isAdmin(actor) };
+}
+
 /** What the web app may offer this user; the UI never re-derives role logic. */
 export function abilitiesOf(actor: Actor) {
   const admin = isAdmin(actor);

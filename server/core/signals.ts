@@ -10,7 +10,15 @@ import { rejectUpdate } from '../../shared/signal-state.js';
 import type { Bus } from '../bus/bus.js';
 import type { AppendResult, Store } from '../store/store.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
-import { canSee, isAdmin, scopeOf, type Actor } from './policy.js';
+import type { EventOrigin } from '../../shared/events.js';
+import { canSee, isAdmin, scopeOf, type Actor, type Publisher } from './policy.js';
+
+export interface PublishOptions {
+  /** The key is forgotten after this long (deduplicating identical webhook bodies for a while). */
+  idempotencyWindowMs?: number;
+  /** This event releases another channel's event (a delayed mirror). */
+  origin?: EventOrigin;
+}
 
 const requestHash = (body: unknown) => createHash('sha256').update(canonicalJson(body)).digest('hex');
 
@@ -23,33 +31,53 @@ export class SignalService {
     private readonly bus: Bus,
   ) {}
 
-  async publish(actor: Actor, input: SignalInput): Promise<AppendResult> {
-    if (!isAdmin(actor)) throw forbidden('only admins publish signals');
+  /**
+   * Appends a signal. `options.idempotencyWindowMs` makes the key a window rather than for
+   * ever (see AppendOptions); `options.origin` marks a release of another channel's event.
+   */
+  async publish(publisher: Publisher, input: SignalInput, options: PublishOptions = {}): Promise<AppendResult> {
+    if (!publisher.canPublishTo(input.channel)) throw forbidden(`not allowed to publish to ${input.channel}`);
     if (!this.knownChannels.has(input.channel)) {
       if (!(await this.store.getChannel(input.channel))) {
         throw badRequest('unknown channel', { channel: `channel ${input.channel} does not exist` });
       }
       this.knownChannels.add(input.channel);
     }
-    const { idempotencyKey, channel, ...data } = input;
+    const { idempotencyKey, channel, ...fields } = input;
+    const data = options.origin ? { ...fields, origin: options.origin } : fields;
     const result = await this.store.append(
-      { type: 'signal.created', channel, author: actor.user.id, data },
+      { type: 'signal.created', channel, author: publisher.author, data },
       idempotencyKey
-        ? { idempotency: { actorId: actor.user.id, key: idempotencyKey, requestHash: requestHash(input) } }
+        ? {
+            idempotency: {
+              actorId: publisher.author,
+              key: idempotencyKey,
+              requestHash: requestHash(input),
+              ...(options.idempotencyWindowMs ? { windowMs: options.idempotencyWindowMs } : {}),
+            },
+          }
         : {},
     );
     if (!result.replayed) await this.announce(result.event);
     return result;
   }
 
-  async update(actor: Actor, signalId: string, input: SignalUpdateInput): Promise<AppendResult> {
-    if (!isAdmin(actor)) throw forbidden('only admins update signals');
-    const { idempotencyKey, ...data } = input;
+  async update(
+    publisher: Publisher,
+    signalId: string,
+    input: SignalUpdateInput,
+    options: PublishOptions = {},
+  ): Promise<AppendResult> {
+    const { idempotencyKey, ...fields } = input;
+    const data = options.origin ? { ...fields, origin: options.origin } : fields;
     const result = await this.store.append(
-      { type: 'signal.updated', signalId, author: actor.user.id, data },
+      { type: 'signal.updated', signalId, author: publisher.author, data },
       {
         guard: (current) => {
-          const rejection = rejectUpdate(current, data);
+          if (!publisher.canPublishTo(current.channel)) {
+            throw forbidden(`not allowed to update signals of ${current.channel}`);
+          }
+          const rejection = rejectUpdate(current, fields);
           if (!rejection) return;
           if (rejection.kind === 'invalid') {
             throw badRequest(rejection.message, { [rejection.field ?? 'type']: rejection.message });
@@ -59,9 +87,10 @@ export class SignalService {
         ...(idempotencyKey
           ? {
               idempotency: {
-                actorId: actor.user.id,
+                actorId: publisher.author,
                 key: idempotencyKey,
                 requestHash: requestHash({ signalId, input }),
+                ...(options.idempotencyWindowMs ? { windowMs: options.idempotencyWindowMs } : {}),
               },
             }
           : {}),

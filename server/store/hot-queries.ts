@@ -51,13 +51,15 @@ export function hotQueries(db: Kysely<Database>) {
         .where('id', '=', 1)
         .returning('seq'),
     ),
-    idempotencyKey: new PreparedQuery<{ actorId: string; key: string }, { request_hash: string; event_id: string }>(
-      (p) =>
-        db
-          .selectFrom('idempotency_keys')
-          .select(['request_hash', 'event_id'])
-          .where('actor_id', '=', p('actorId'))
-          .where('key', '=', p('key')),
+    idempotencyKey: new PreparedQuery<
+      { actorId: string; key: string },
+      { request_hash: string; event_id: string; created_at: string }
+    >((p) =>
+      db
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'event_id', 'created_at'])
+        .where('actor_id', '=', p('actorId'))
+        .where('key', '=', p('key')),
     ),
     channelHead: new PreparedQuery<{ channel: string }, { hash: string; created_at: string }>((p) =>
       db.selectFrom('channel_heads').select(['hash', 'created_at']).where('channel', '=', p('channel')),
@@ -112,14 +114,24 @@ export function hotQueries(db: Kysely<Database>) {
         .set({ last_seq: p('lastSeq'), status: p('status'), updated_at: p('updatedAt'), view: p('view') })
         .where('id', '=', p('id')),
     ),
+    // An upsert: a key whose window ended (see AppendOptions.idempotency) is taken over.
     insertIdempotencyKey: new PreparedQuery<Database['idempotency_keys'], never>((p) =>
-      db.insertInto('idempotency_keys').values({
-        actor_id: p('actor_id'),
-        key: p('key'),
-        request_hash: p('request_hash'),
-        event_id: p('event_id'),
-        created_at: p('created_at'),
-      }),
+      db
+        .insertInto('idempotency_keys')
+        .values({
+          actor_id: p('actor_id'),
+          key: p('key'),
+          request_hash: p('request_hash'),
+          event_id: p('event_id'),
+          created_at: p('created_at'),
+        })
+        .onConflict((oc) =>
+          oc.columns(['actor_id', 'key']).doUpdateSet({
+            request_hash: p('request_hash'),
+            event_id: p('event_id'),
+            created_at: p('created_at'),
+          }),
+        ),
     ),
   };
 }

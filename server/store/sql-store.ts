@@ -16,6 +16,8 @@ import { applyUpdate, initialView } from '../../shared/signal-state.js';
 import { AppError, conflict, notFound } from '../core/errors.js';
 import { eventHash } from '../core/hash-chain.js';
 import { searchText } from './derived-row.js';
+import { SqlDestinations } from './sql/destinations.js';
+import { SqlMirrors, SqlSources, SqlTokens } from './sql/sources.js';
 import { hotQueries, type HotQueries } from './hot-queries.js';
 import { ask, runSteps, type Steps } from './query-steps.js';
 import type { Database, EventsTable } from './schema.js';
@@ -152,6 +154,10 @@ function toChannel(row: Selectable<Database['channels']>): ChannelRecord {
 export class SqlStore implements Store {
   readonly kind: string;
   readonly sharedByNodes: boolean;
+  readonly destinations: SqlDestinations;
+  readonly sources: SqlSources;
+  readonly tokens: SqlTokens;
+  readonly mirrors: SqlMirrors;
   private readonly hot: HotQueries;
 
   constructor(
@@ -160,6 +166,10 @@ export class SqlStore implements Store {
   ) {
     this.kind = backend.kind;
     this.sharedByNodes = backend.sharedByNodes;
+    this.destinations = new SqlDestinations(db);
+    this.sources = new SqlSources(db);
+    this.tokens = new SqlTokens(db);
+    this.mirrors = new SqlMirrors(db);
     this.hot = hotQueries(db);
   }
 
@@ -289,7 +299,9 @@ export class SqlStore implements Store {
     const { idempotency } = options;
     if (idempotency) {
       const seen = yield* this.hot.idempotencyKey.step({ actorId: idempotency.actorId, key: idempotency.key });
-      if (seen) {
+      const current =
+        seen && (idempotency.windowMs === undefined || Date.parse(seen.created_at) > Date.now() - idempotency.windowMs);
+      if (seen && current) {
         if (seen.request_hash !== idempotency.requestHash) {
           throw conflict('idempotency_conflict', 'this idempotency key was already used for a different request');
         }

@@ -10,7 +10,8 @@ import { openPostgresStore } from './postgres/postgres-store.js';
 import type { SqlStore } from './sql-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { sqlitePath } from './open-store.js';
-import { runStoreContract, type StoreHarness } from './store.contract.js';
+import { runIntegrationsContract } from './integrations.contract.js';
+import { runStoreContract, type StoreFactory, type StoreHarness } from './store.contract.js';
 
 async function harness(
   database: TestDatabase,
@@ -47,10 +48,18 @@ async function harness(
   };
 }
 
-runStoreContract('sqlite', async () => {
+const sqlite: StoreFactory = async () => {
   const database = sqliteDatabase();
   return harness(database, () => openSqliteStore(sqlitePath(database.url)), false);
-});
+};
+
+const postgres: StoreFactory = async () => {
+  const database = await postgresDatabase();
+  // Random pauses while the log lock is held widen every race the contract looks for.
+  return harness(database, () => openPostgresStore(database.url, { appendDelayMs: 5 }), true);
+};
+
+runStoreContract('sqlite', sqlite);
 
 // As the server opens it: checkpoints on a worker thread while the contract writes.
 runStoreContract('sqlite, background checkpoints', async () => {
@@ -69,12 +78,6 @@ runStoreContract('sqlite, background checkpoints', async () => {
   );
 });
 
-runStoreContract(
-  'postgres',
-  async () => {
-    const database = await postgresDatabase();
-    // Random pauses while the log lock is held widen every race the contract looks for.
-    return harness(database, () => openPostgresStore(database.url, { appendDelayMs: 5 }), true);
-  },
-  { skip: skipWithoutPostgres },
-);
+runStoreContract('postgres', postgres, { skip: skipWithoutPostgres });
+runIntegrationsContract('sqlite', sqlite);
+runIntegrationsContract('postgres', postgres, { skip: skipWithoutPostgres });

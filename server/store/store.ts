@@ -10,6 +10,7 @@
  */
 import type { Selectable } from 'kysely';
 import type { SignalData, SignalView, StoredEvent, UpdateData } from '../../shared/events.js';
+import type { DestinationStore, MirrorStore, SourceStore, TokenStore } from './integrations.js';
 import type { Database } from './schema.js';
 import type { Role, SignalListQuery } from '../../shared/schemas.js';
 
@@ -24,11 +25,24 @@ export const SETUP_DONE_SETTING = 'setup_done';
  * in none of these lists, so a new table cannot be forgotten by the copy.
  */
 export const TABLES = {
-  state: ['users', 'channels', 'grants', 'sessions', 'idempotency_keys', 'signing_keys', 'settings'],
+  state: [
+    'users',
+    'channels',
+    'grants',
+    'sessions',
+    'idempotency_keys',
+    'signing_keys',
+    'settings',
+    'destinations',
+    'sources',
+    'api_tokens',
+    'channel_mirrors',
+  ],
   log: ['events', 'log_head', 'channel_heads'],
   /** `signals_search` (SQLite's full-text index, with its shadow tables) is rebuilt by triggers. */
   derived: ['signals', 'signals_search'],
-  transient: ['login_throttle', 'schema_migrations'],
+  /** Operational records: counters, and the attempt logs of destinations and sources. */
+  transient: ['login_throttle', 'schema_migrations', 'delivery_attempts', 'source_requests'],
 } as const;
 
 export type StateTable = (typeof TABLES.state)[number];
@@ -46,8 +60,12 @@ export type EventDraft =
   | { type: 'signal.updated'; signalId: string; author: string; data: UpdateData };
 
 export interface AppendOptions {
-  /** Deduplicates retries: the same actor and key return the original event. */
-  idempotency?: { actorId: string; key: string; requestHash: string };
+  /**
+   * Deduplicates retries: the same actor and key return the original event. With `windowMs`,
+   * a key older than that is forgotten and the request appends anew (identical webhook bodies
+   * are the same alert only for a while).
+   */
+  idempotency?: { actorId: string; key: string; requestHash: string; windowMs?: number };
   /**
    * For updates: called inside the transaction with the signal's current state; throwing
    * aborts the append. Lifecycle rules live here so two concurrent updates cannot both pass.
@@ -165,6 +183,11 @@ export interface NewUser {
 export interface Store {
   /** Short name of the backend for logs and health output ('sqlite' | 'postgres'). */
   readonly kind: string;
+  // ---- inlets and outlets (integrations.ts)
+  readonly destinations: DestinationStore;
+  readonly sources: SourceStore;
+  readonly tokens: TokenStore;
+  readonly mirrors: MirrorStore;
   /**
    * Whether several nodes may serve from this database at once (PostgreSQL): what must hold
    * across nodes (rate limits, leases) is then kept in the store rather than in memory.

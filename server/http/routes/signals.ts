@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { signalInputSchema, signalListQuerySchema, signalUpdateInputSchema } from '../../../shared/schemas.js';
+import { publisherOf } from '../../core/policy.js';
 import type { Runtime } from '../../runtime.js';
 import { authenticate } from '../auth.js';
 
@@ -19,7 +20,7 @@ export function signalRoutes(
       request: { body: z.infer<typeof signalInputSchema> } & Parameters<typeof authenticate>[0],
     ) => {
       const actor = await authenticate(request, accounts);
-      const { event, signal, replayed } = await signals.publish(actor, request.body);
+      const { event, signal, replayed } = await signals.publish(publisherOf(actor), request.body);
       return {
         body: { ...signal, seq: event.seq, id: signal.id, hash: event.hash, prevHash: event.prevHash, event },
         replayed,
@@ -107,7 +108,7 @@ export function signalRoutes(
       },
       async (request, reply) => {
         const actor = await authenticate(request, accounts);
-        const { event, signal, replayed } = await signals.update(actor, request.params.id, request.body);
+        const { event, signal, replayed } = await signals.update(publisherOf(actor), request.params.id, request.body);
         if (replayed) void reply.header('idempotent-replayed', 'true');
         return reply.status(201).send({ ...event, signal });
       },

@@ -115,4 +115,99 @@ export const postgresMigrations: readonly (readonly string[])[] = [
         RAISE NOTICE 'pg_trgm is not available: signal search scans the table';
       END $$`,
   ],
+  [
+    // Outlets: every durable destination (a webhook, a Telegram chat, a Discord channel, a
+    // push device) is a cursor over the log, worked by one node at a time (the lease).
+    `CREATE TABLE destinations (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL CHECK (kind IN ('webhook', 'telegram', 'discord', 'push')),
+      name TEXT NOT NULL,
+      config TEXT NOT NULL,
+      secret TEXT,
+      previous_secret TEXT,
+      previous_secret_until TEXT,
+      owner_id TEXT REFERENCES users (id),
+      channels TEXT NOT NULL,
+      enabled INTEGER NOT NULL,
+      delivered_seq BIGINT NOT NULL,
+      state TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      failing_since TEXT,
+      next_attempt_at BIGINT,
+      last_status INTEGER,
+      last_error TEXT,
+      last_success_at TEXT,
+      lease_owner TEXT,
+      lease_until BIGINT,
+      created_by TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    `CREATE INDEX destinations_owner ON destinations (owner_id)`,
+    `CREATE UNIQUE INDEX destinations_push_endpoint ON destinations (((config::jsonb) ->> 'endpoint'))
+      WHERE kind = 'push'`,
+    `CREATE TABLE delivery_attempts (
+      id BIGSERIAL PRIMARY KEY,
+      destination_id TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      event_id TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      at TEXT NOT NULL,
+      status INTEGER,
+      outcome TEXT NOT NULL,
+      error TEXT,
+      duration_ms INTEGER NOT NULL
+    )`,
+    `CREATE INDEX delivery_attempts_destination ON delivery_attempts (destination_id, id)`,
+    // Inlets: a TradingView (or any) webhook source publishes into one channel.
+    `CREATE TABLE sources (
+      id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL CHECK (kind IN ('tradingview')),
+      name TEXT NOT NULL,
+      channel TEXT NOT NULL REFERENCES channels (slug),
+      label TEXT,
+      market TEXT,
+      secret_hash TEXT NOT NULL UNIQUE,
+      allowed_ips TEXT,
+      rate_per_minute INTEGER NOT NULL,
+      enabled INTEGER NOT NULL,
+      created_by TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      rotated_at TEXT
+    )`,
+    `CREATE TABLE source_requests (
+      id BIGSERIAL PRIMARY KEY,
+      source_id TEXT NOT NULL,
+      at TEXT NOT NULL,
+      address TEXT,
+      content_type TEXT,
+      body TEXT NOT NULL,
+      status INTEGER NOT NULL,
+      outcome TEXT NOT NULL,
+      reasons TEXT,
+      event_id TEXT
+    )`,
+    `CREATE INDEX source_requests_source ON source_requests (source_id, id)`,
+    // Bots publish with tokens scoped to channels, never as an admin.
+    `CREATE TABLE api_tokens (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      channels TEXT NOT NULL,
+      created_by TEXT,
+      created_at TEXT NOT NULL,
+      last_used_at TEXT,
+      revoked_at TEXT
+    )`,
+    // A channel that receives another's events after a delay, from its origin seq on.
+    `CREATE TABLE channel_mirrors (
+      channel TEXT PRIMARY KEY REFERENCES channels (slug),
+      origin TEXT NOT NULL REFERENCES channels (slug),
+      delay_seconds INTEGER NOT NULL,
+      from_seq BIGINT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+  ],
 ];

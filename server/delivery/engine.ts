@@ -1,0 +1,312 @@
+/**
+ * The delivery engine: every durable destination is a cursor over the log, and this node
+ * works the ones whose lease it holds (`DestinationStore.claim`, renewed every few seconds;
+ * a node that dies lets its leases expire and another node takes them over). One engine for
+ * every kind; what differs per kind is its adapter.
+ *
+ * Guarantees, for each destination:
+ * - events reach it in seq order, each until the far side accepted it (at least once on the
+ *   wire: a crash between the far side's answer and the cursor's write sends that event again,
+ *   which a receiver recognises by its id);
+ * - its cursor is stored, only forward, and only by the node holding its lease — so a crash,
+ *   a restart or an outage of the far side loses nothing;
+ * - it receives only its channels (a push device: only those its owner is still granted, and
+ *   nothing once the owner is disabled or the device is removed).
+ *
+ * Cursor moves and attempt records are written in batches, one transaction per event-loop
+ * turn, so a hundred destinations following one event cost one commit, not a hundred.
+ */
+import type { Logger } from 'pino';
+import type { SignalView, StoredEvent } from '../../shared/events.js';
+import { initialView } from '../../shared/signal-state.js';
+import type { Bus, BusMessage } from '../bus/bus.js';
+import type { AccountService } from '../core/accounts.js';
+import { Gate } from '../core/gate.js';
+import type { Hub, LiveSink } from '../core/hub.js';
+import type { DeliveryStatePatch, DestinationRecord, DeliveryAttempt } from '../store/integrations.js';
+import type { Store } from '../store/store.js';
+import type { AdapterTarget, DestinationAdapter, SendContext, SendResult } from './adapter.js';
+import { adapterFor } from './adapters/index.js';
+import { DestinationWorker, type WorkerHost } from './destination-worker.js';
+import { Pacer } from './pacer.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+export interface DeliveryEngineOptions {
+  /** This node's name in leases. */
+  nodeId: string;
+  store: Store;
+  hub: Hub;
+  bus: Bus;
+  accounts: AccountService;
+  logger: Logger;
+  /** What adapters need to send (HTTP client, VAPID keys, URLs, timeout). */
+  context: SendContext;
+  leaseMs?: number;
+  renewMs?: number;
+  /** Sends in flight at once on this node, over every destination. */
+  concurrency?: number;
+  retry?: RetryPolicy;
+}
+
+/** Attempts kept per destination in its delivery log. */
+const ATTEMPTS_KEPT = 1000;
+
+export class DeliveryEngine implements LiveSink, WorkerHost {
+  private readonly workers = new Map<string, DestinationWorker>();
+  private readonly store: Store;
+  private readonly hub: Hub;
+  private readonly log: Logger;
+  private readonly sends: Gate;
+  private readonly pacer = new Pacer();
+  private readonly leaseMs: number;
+  private readonly renewMs: number;
+  readonly retry: RetryPolicy;
+  private timer: NodeJS.Timeout | undefined;
+  private removeSink: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private claiming: Promise<void> | null = null;
+  private reclaim = false;
+  private stopped = false;
+  private pending = new Map<string, { worker: DestinationWorker; seq: number; patch: DeliveryStatePatch }>();
+  private attempts: Array<Omit<DeliveryAttempt, 'id'>> = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private flushScheduled = false;
+  private claims = 0;
+
+  constructor(private readonly options: DeliveryEngineOptions) {
+    this.store = options.store;
+    this.hub = options.hub;
+    this.log = options.logger.child({ component: 'delivery' });
+    this.sends = new Gate('destination sends', options.concurrency ?? 64, Number.MAX_SAFE_INTEGER);
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.renewMs = options.renewMs ?? 10_000;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  get context(): SendContext {
+    return this.options.context;
+  }
+
+  /** The destinations this node works now. */
+  get held(): ReadonlyMap<string, DestinationRecord> {
+    return new Map([...this.workers].map(([id, worker]) => [id, worker.record]));
+  }
+
+  async start(): Promise<void> {
+    this.removeSink = this.hub.addSink(this);
+    this.unsubscribe = this.options.bus.subscribe((message) => this.onBus(message));
+    await this.claim();
+    this.timer = setInterval(() => void this.claim(), this.renewMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.removeSink?.();
+    this.unsubscribe?.();
+    await this.claiming;
+    const ids = [...this.workers.keys()];
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+    await this.flush();
+    await this.store.destinations.release(this.options.nodeId, ids).catch(() => {});
+  }
+
+  /** Re-reads which destinations this node holds and their settings (after a change anywhere). */
+  refresh(): Promise<void> {
+    return this.claim();
+  }
+
+  /** Live events wake the destinations that may receive them. */
+  deliver(event: StoredEvent): void {
+    for (const worker of this.workers.values()) if (worker.channels.has(event.channel)) worker.wake();
+  }
+
+  /** Sends a test message to a destination now, outside the log. */
+  async testSend(record: DestinationRecord): Promise<SendResult> {
+    const { id, name, config, secret } = record;
+    return this.adapter(record.kind).sendTest(
+      { id, name, config, secrets: { current: secret, previous: null } },
+      this.context,
+    );
+  }
+
+  private onBus(message: BusMessage): void {
+    if (message.kind === 'destinations' || message.kind === 'resync') void this.claim();
+    else if (message.kind === 'access' || (message.kind === 'disconnect' && message.userId)) {
+      const userId = message.userId;
+      for (const worker of this.workers.values()) {
+        if (worker.record.ownerId === userId) void this.ownerChannels(worker.record).then((c) => worker.setChannels(c));
+      }
+    }
+  }
+
+  /** Takes and renews leases, starts workers for new ones and stops those it no longer holds. */
+  private claim(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.claiming) {
+      this.reclaim = true;
+      return this.claiming;
+    }
+    this.claiming = (async () => {
+      try {
+        do {
+          this.reclaim = false;
+          const records = await this.store.destinations.claim(this.options.nodeId, Date.now(), this.leaseMs);
+          await this.apply(records);
+        } while (this.reclaim && !this.stopped);
+      } catch (error) {
+        this.log.warn({ err: error }, 'claiming destinations failed; retrying at the next renewal');
+      } finally {
+        this.claiming = null;
+      }
+    })();
+    return this.claiming;
+  }
+
+  private async apply(records: readonly DestinationRecord[]): Promise<void> {
+    const held = new Set(records.map((r) => r.id));
+    for (const [id, worker] of this.workers) {
+      if (held.has(id)) continue;
+      this.workers.delete(id);
+      void worker.stop();
+    }
+    // Trimming the attempt logs now and then, by whichever node holds destinations.
+    if (++this.claims % 30 === 0) void this.store.destinations.trimAttempts(ATTEMPTS_KEPT).catch(() => {});
+    for (const record of records) {
+      const channels = await this.ownerChannels(record);
+      const worker = this.workers.get(record.id);
+      if (worker) {
+        worker.refresh(record);
+        worker.setChannels(channels);
+      } else if (!this.stopped) {
+        this.workers.set(record.id, new DestinationWorker(record, channels, this));
+      }
+    }
+  }
+
+  /** The channels a destination receives: its own list, within its owner's grants for a device. */
+  private async ownerChannels(record: DestinationRecord): Promise<ReadonlySet<string>> {
+    if (!record.ownerId) return new Set(record.channels);
+    const access = await this.options.accounts.currentAccess(record.ownerId);
+    if (!access) return new Set();
+    const owner = await this.store.getUser(record.ownerId);
+    if (owner?.role === 'admin') return new Set(record.channels);
+    return new Set(record.channels.filter((c) => access.channels.has(c)));
+  }
+
+  // ---- WorkerHost
+
+  adapter(kind: DestinationRecord['kind']): DestinationAdapter<unknown> {
+    return adapterFor(kind);
+  }
+
+  read(after: number, limit: number, channels: readonly string[]): Promise<StoredEvent[]> {
+    return this.hub.readAfter(after, limit, channels);
+  }
+
+  head(): number {
+    return this.hub.headSeq;
+  }
+
+  async signalOf(event: StoredEvent): Promise<SignalView | undefined> {
+    if (event.type === 'signal.created') return initialView(event);
+    return this.store.getSignal(event.signalId);
+  }
+
+  async send(
+    worker: DestinationWorker,
+    target: AdapterTarget<unknown>,
+    event: StoredEvent,
+    signal: SignalView,
+  ): Promise<SendResult> {
+    const adapter = this.adapter(worker.record.kind);
+    const pace = adapter.pace?.(target);
+    if (pace) await this.pacer.take(pace);
+    return this.sends.run(() => adapter.send(target, { event, signal }, this.context));
+  }
+
+  advance(worker: DestinationWorker, seq: number, patch: DeliveryStatePatch): void {
+    const queued = this.pending.get(worker.id);
+    this.pending.set(worker.id, { worker, seq, patch: { ...queued?.patch, ...patch } });
+    this.scheduleFlush();
+  }
+
+  async recordState(worker: DestinationWorker, patch: DeliveryStatePatch): Promise<void> {
+    await this.flush();
+    const held = await this.store.destinations.recordState(this.options.nodeId, worker.id, patch);
+    if (!held) this.lost([worker.id]);
+  }
+
+  logAttempt(worker: DestinationWorker, event: StoredEvent, result: SendResult, durationMs: number): void {
+    this.attempts.push({
+      destinationId: worker.id,
+      seq: event.seq,
+      eventId: event.id,
+      attempt: worker.record.attempts + 1,
+      at: new Date().toISOString(),
+      status: result.status,
+      outcome: result.kind,
+      error: result.kind === 'delivered' ? null : result.error,
+      durationMs,
+    });
+    this.scheduleFlush();
+  }
+
+  async gone(worker: DestinationWorker, error: string): Promise<void> {
+    this.workers.delete(worker.id);
+    this.log.info({ destination: worker.id, kind: worker.record.kind, reason: error }, 'destination is gone; removed');
+    await this.flush();
+    await this.store.destinations.remove(worker.id);
+  }
+
+  onError(error: unknown, worker: DestinationWorker): void {
+    this.log.warn({ err: error, destination: worker.id }, 'delivery loop failed; retrying');
+  }
+
+  // ---- batched writes
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** Writes the queued cursor moves and attempts, one batch at a time, in order. */
+  private flush(): Promise<void> {
+    const cursors = [...this.pending.values()];
+    const attempts = this.attempts;
+    this.pending = new Map();
+    this.attempts = [];
+    if (cursors.length === 0 && attempts.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await this.store.destinations.logAttempts(attempts);
+        const lost = await this.store.destinations.advance(
+          this.options.nodeId,
+          cursors.map(({ worker, seq, patch }) => ({ id: worker.id, seq, ...patch })),
+        );
+        this.lost(lost);
+      } catch (error) {
+        // The cursors stay where they were stored: those events are sent again, as after a crash.
+        this.log.warn({ err: error }, 'writing delivery positions failed');
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Another node holds these now: stop working them here. */
+  private lost(ids: readonly string[]): void {
+    for (const id of ids) {
+      const worker = this.workers.get(id);
+      if (!worker) continue;
+      this.workers.delete(id);
+      void worker.stop();
+      this.log.info({ destination: id }, 'lease lost; another node delivers it now');
+    }
+  }
+}
