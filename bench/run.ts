@@ -3,7 +3,8 @@
  * signal-desk servers side by side and writes the raw results to bench/results/.
  *
  *   --quick                 CI smoke size (seconds, a few hundred clients)
- *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history, replay)
+ *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history, replay,
+ *                           destinations)
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
  *   --server-args=--cpu-prof  extra node flags for every server started (profiling)
@@ -24,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { main as clusterLatency } from './cluster/latency.js';
 import { BenchContext } from './lib/context.js';
 import { SYSTEMS, type SystemName } from './lib/systems.js';
+import { destinations } from './measure/destinations.js';
 import { durable } from './measure/durable.js';
 import { fanout, fanoutPlan } from './measure/fanout.js';
 import { history } from './measure/history.js';
@@ -32,7 +34,16 @@ import { replayLoad, replayPlan } from './measure/replay-load.js';
 import { saturation, saturationPlan } from './measure/saturation.js';
 import { storm, stormPlan } from './measure/storm.js';
 
-const MEASUREMENTS = ['fanout', 'memory', 'storm', 'durable', 'history', 'saturation', 'replay'] as const;
+const MEASUREMENTS = [
+  'fanout',
+  'memory',
+  'storm',
+  'durable',
+  'history',
+  'saturation',
+  'replay',
+  'destinations',
+] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FD_LIMIT = 200_000;
@@ -162,7 +173,7 @@ async function main(): Promise<void> {
     { quick, systems, sizes, serverArgs, heapSnapshots, generators: Number(values.generators), log },
     needed,
   );
-  const run = { fanout, saturation, durable, memory, storm, history, replay: replayLoad } as const;
+  const run = { fanout, saturation, durable, memory, storm, history, replay: replayLoad, destinations } as const;
   try {
     for (const m of measurements) {
       const started = Date.now();

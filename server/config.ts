@@ -89,6 +89,7 @@ const envSchema = z.object({
     .positive()
     .max(24 * 30)
     .default(24),
+  DESTINATION_LEASE_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(2).max(600).default(30),
   SIGNAL_DESK_TEST_RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
   AUTH_RATE_LIMIT: z.coerce
     .number({ error: 'must be a number' })
@@ -128,6 +129,8 @@ export type Config = {
   deliveryTimeoutMs: number;
   /** A destination failing this long is paused. */
   destinationPauseAfterMs: number;
+  /** How long a node holds a destination without renewing; another takes over after it. */
+  destinationLeaseMs: number;
   /** TEST-ONLY: shrinks the retry schedule of destinations. */
   retryScale: number;
   /** Requests per minute one address may make to sign-in, setup and password change (0: no limit). */
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryTimeoutMs: e.DELIVERY_TIMEOUT_SECONDS * 1000,
     destinationPauseAfterMs: e.DESTINATION_PAUSE_AFTER_HOURS * 3_600_000,
     retryScale: e.SIGNAL_DESK_TEST_RETRY_SCALE,
+    destinationLeaseMs: e.DESTINATION_LEASE_SECONDS * 1000,
     signingKey: e.SIGNING_KEY,
     signingKeyFile: e.SIGNING_KEY_FILE,
   };

@@ -20,7 +20,10 @@ export async function serve(config: Config, logger: Logger = createLogger(config
     // The one secret meant for the log: whoever can read it may claim the installation.
     logger.warn({ setupCode, url }, `first run: open ${url} and enter the setup code ${setupCode}`);
   }
-  logger.info({ port, store: runtime.store.kind, bus: runtime.bus.kind }, 'signal-desk is serving');
+  logger.info(
+    { port, store: runtime.store.kind, bus: runtime.bus.kind, node: runtime.nodeId },
+    'signal-desk is serving',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

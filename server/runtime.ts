@@ -66,7 +66,8 @@ export async function createRuntime(
   const positions = new PositionTracker(store, 1000, (err) => logger.warn({ err }, 'saving read positions failed'));
   positions.start();
   const accounts = new AccountService(store, bus, config.sessionTtlMs);
-  const nodeId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  // Stable across restarts where it can be: a restarted node takes its own leases back at once.
+  const nodeId = config.port > 0 ? `${hostname()}:${config.port}` : `${hostname()}-${randomUUID().slice(0, 8)}`;
   const delivery = new DeliveryEngine({
     nodeId,
     store,
@@ -87,6 +88,8 @@ export async function createRuntime(
       now: () => new Date(),
     },
     retry: { scale: config.retryScale, pauseAfterMs: config.destinationPauseAfterMs },
+    leaseMs: config.destinationLeaseMs,
+    renewMs: Math.max(500, config.destinationLeaseMs / 3),
   });
   await delivery.start();
   // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.

@@ -59,7 +59,11 @@ export class BenchContext {
   }
 
   /** Starts a fresh server of `name` (signal-desk on a fresh copy of the seeded database). */
-  async start(name: SystemName, nodeArgs: readonly string[] = []): Promise<RunningSystem> {
+  async start(
+    name: SystemName,
+    nodeArgs: readonly string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<RunningSystem> {
     const { serverArgs } = this.options;
     nodeArgs = [...nodeArgs, ...(serverArgs ?? [])];
     let desk: SignalDeskSetup | undefined;
@@ -69,7 +73,7 @@ export class BenchContext {
       copyToDisk(file, copy);
       desk = { databaseFile: copy, ...seed };
     }
-    const system = await RunningSystem.start(name, desk, nodeArgs);
+    const system = await RunningSystem.start(name, desk, nodeArgs, env);
     // Profiles and reports are named by process id: say which server each one is.
     if (serverArgs?.length) this.log(`${name} server started as pid ${system.pid}`);
     return system;

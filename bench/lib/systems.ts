@@ -43,9 +43,10 @@ export class RunningSystem {
     name: SystemName,
     desk?: SignalDeskSetup,
     extraNodeArgs: readonly string[] = [],
+    extraEnv: Record<string, string> = {},
   ): Promise<RunningSystem> {
     const script = name === 'signal-desk' ? 'server/main.ts' : `bench/servers/${name}.ts`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extraEnv };
     if (name === 'signal-desk') {
       if (!desk) throw new Error('signal-desk needs a seeded database');
       env.DATABASE_URL = `sqlite:${desk.databaseFile}`;

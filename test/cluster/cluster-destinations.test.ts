@@ -1,0 +1,90 @@
+/**
+ * Two real nodes on one PostgreSQL database share the delivery of a webhook destination:
+ * exactly one of them works it at a time (the lease), and when that node is killed the other
+ * takes over once the lease expires. The receiver ends with every event once by its
+ * `webhook-id`, in seq order, whichever node sent it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { skipWithoutPostgres } from '../helpers/databases.js';
+import { Api, signalBody } from '../helpers/server.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { createChannels, sleep, startCluster, type Cluster } from './helpers/cluster.js';
+
+describe('cluster: destinations over two nodes', { skip: await skipWithoutPostgres() }, () => {
+  let cluster: Cluster;
+  let receiver: WebhookReceiver;
+
+  before(async () => {
+    receiver = await startWebhookReceiver();
+    cluster = await startCluster(2, {
+      DESTINATIONS_ALLOW_PRIVATE: 'true',
+      DESTINATION_LEASE_SECONDS: '3',
+      SIGNAL_DESK_TEST_RETRY_SCALE: '0.01',
+    });
+    await createChannels(cluster.admin, ['gold']);
+  });
+  after(async () => {
+    await cluster?.close();
+    await receiver?.close();
+  });
+
+  test(
+    'one node delivers at a time; killing it hands the destination to the other, losing nothing',
+    { timeout: 120_000 },
+    async () => {
+      const created = await cluster.admin.api.post('/api/destinations', {
+        kind: 'webhook',
+        name: 'shared',
+        url: receiver.url,
+        channels: ['gold'],
+      });
+      assert.equal(created.status, 201);
+      receiver.secrets = [created.body.secret];
+      const published: number[] = [];
+      const publishOn = async (url: string, count: number) => {
+        const api = new Api(url, cluster.admin.token);
+        for (let i = 0; i < count; i++) {
+          const res = await api.post('/api/signals', signalBody('gold'));
+          assert.equal(res.status, 201);
+          published.push(res.body.seq);
+        }
+      };
+      // Publishes on both nodes; one of them works the destination.
+      await publishOn(cluster.nodes[0]!.url, 5);
+      await publishOn(cluster.nodes[1]!.url, 5);
+      await receiver.waitFor(() => receiver.unique().length >= 10, 20_000);
+      const status = await cluster.admin.api.get(`/api/destinations/${created.body.id}`);
+      const worker = status.body.worker as string;
+      assert.ok(worker, 'a node holds the lease');
+      const holder = cluster.nodes.findIndex((n) => n.logs.some((line) => line.includes(`"node":"${worker}"`)));
+      assert.ok(holder >= 0, `the lease holder ${worker} is one of the nodes`);
+      const other = cluster.nodes[1 - holder]!;
+
+      receiver.delayMs = 50;
+      await publishOn(other.url, 10);
+      await sleep(150); // the holder is sending
+      await cluster.nodes[holder]!.kill('SIGKILL');
+      await publishOn(other.url, 5);
+      receiver.delayMs = 0;
+      await receiver.waitFor(() => receiver.unique().length >= published.length, 30_000);
+      assert.deepEqual(
+        receiver.unique().map((m) => m.data.seq),
+        published,
+        'every event once by id, in seq order, across the hand-over',
+      );
+      // The cursor is written just after the receiver's answers: let it settle.
+      const api = new Api(other.url, cluster.admin.token);
+      let after = await api.get(`/api/destinations/${created.body.id}`);
+      for (let i = 0; i < 50 && after.body.pending > 0; i++) {
+        await sleep(100);
+        after = await api.get(`/api/destinations/${created.body.id}`);
+      }
+      assert.equal(after.body.pending, 0, JSON.stringify(after.body));
+      assert.ok(
+        other.logs.some((line) => line.includes(`"node":"${String(after.body.worker)}"`)),
+        'the surviving node works it now',
+      );
+    },
+  );
+});
