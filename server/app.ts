@@ -28,6 +28,7 @@ import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
 import { signalRoutes } from './http/routes/signals.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { tokenRoutes } from './http/routes/tokens.js';
 import { SocketGateway } from './realtime/socket-gateway.js';
 import { SseGateway } from './realtime/sse.js';
 import type { Runtime } from './runtime.js';
@@ -121,6 +122,12 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           cookie: { type: 'apiKey', in: 'cookie', name: 'sd_session' },
+          apiToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A bot\'s API token (`sdt_…`, made by an admin with POST /api/tokens): publishes signals and updates on its channels, nothing else',
+          },
         },
       },
       security: [{ bearer: [] }, { cookie: [] }],
@@ -148,6 +155,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(exportRoutes(runtime), { prefix: '/api' });
   await app.register(chainRoutes(runtime), { prefix: '/api' });
   await app.register(destinationRoutes(runtime), { prefix: '/api' });
+  await app.register(tokenRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;

@@ -10,8 +10,10 @@ import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import type { Config } from './config.js';
 import { AccountService } from './core/accounts.js';
+import { ApiTokens } from './core/api-tokens.js';
 import { Hub } from './core/hub.js';
 import { PositionTracker } from './core/positions.js';
+import { MirrorService } from './core/mirrors.js';
 import { SignalService } from './core/signals.js';
 import { THROTTLE_MEMORY_MS } from './core/throttle.js';
 import { DeliveryEngine } from './delivery/engine.js';
@@ -28,6 +30,10 @@ export interface Runtime {
   signals: SignalService;
   accounts: AccountService;
   positions: PositionTracker;
+  /** Channels that receive another's events after a delay. */
+  mirrors: MirrorService;
+  /** Bots' publish-only tokens. */
+  tokens: ApiTokens;
   /** Outbound destinations: webhooks, Telegram, Discord, push devices. */
   delivery: DeliveryEngine;
   /** This process's name in leases and metrics. */
@@ -92,6 +98,9 @@ export async function createRuntime(
     renewMs: Math.max(500, config.destinationLeaseMs / 3),
   });
   await delivery.start();
+  const signals = new SignalService(store, bus);
+  const mirrors = new MirrorService(store, hub, signals, bus, logger.child({ component: 'mirrors' }));
+  mirrors.start();
   // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.
   const stopWatching = store.watchExternalCommits?.(() => void bus.publish({ kind: 'resync' }));
   // Counters of unknown emails and one-off addresses would otherwise stay for ever.
@@ -108,13 +117,16 @@ export async function createRuntime(
     bus,
     hub,
     positions,
-    signals: new SignalService(store, bus),
+    signals,
+    mirrors,
     accounts,
+    tokens: new ApiTokens(store),
     delivery,
     nodeId,
     async close() {
       clearInterval(purge);
       stopWatching?.();
+      await mirrors.stop();
       await delivery.stop();
       delivery.context.http.close();
       await hub.stop();

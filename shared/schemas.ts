@@ -323,3 +323,20 @@ export const destinationPatchSchema = z.strictObject({
   botToken: botTokenSchema.optional(),
 });
 export type DestinationPatchInput = z.infer<typeof destinationPatchSchema>;
+
+/** `POST /api/tokens` (admin): a bot's publish-only token for these channels. */
+export const apiTokenInputSchema = z.strictObject({
+  name: nameSchema,
+  channels: channelListSchema.min(1, 'needs at least one channel'),
+});
+
+/** `PUT /api/channels/:slug/mirror` (admin): release `origin`'s events into this channel after a delay. */
+export const mirrorInputSchema = z.strictObject({
+  origin: slugSchema,
+  delaySeconds: z
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(1, 'must be at least 1 second')
+    .max(30 * 86_400, 'must be at most 30 days'),
+});
+export type MirrorInput = z.infer<typeof mirrorInputSchema>;

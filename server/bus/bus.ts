@@ -17,6 +17,8 @@ export type BusMessage =
   | { kind: 'channel'; slug: string }
   /** A destination was added, changed or removed: nodes re-read which they hold. */
   | { kind: 'destinations' }
+  /** A channel mirror was set or removed: nodes re-read the mirrors. */
+  | { kind: 'mirrors' }
   /** Close the live connections of a session, or of every session of a user but `exceptSessionId`. */
   | { kind: 'disconnect'; userId?: string; sessionId?: string; exceptSessionId?: string; reason: string }
   /** Local only: the transport may have dropped messages; re-check access and the log. */

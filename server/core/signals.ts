@@ -18,6 +18,11 @@ export interface PublishOptions {
   idempotencyWindowMs?: number;
   /** This event releases another channel's event (a delayed mirror). */
   origin?: EventOrigin;
+  /**
+   * A mirror's release of an update: the lifecycle rules that depend on time are those of
+   * when the original was made, long before this release.
+   */
+  releasing?: boolean;
 }
 
 const requestHash = (body: unknown) => createHash('sha256').update(canonicalJson(body)).digest('hex');
@@ -77,7 +82,11 @@ export class SignalService {
           if (!publisher.canPublishTo(current.channel)) {
             throw forbidden(`not allowed to update signals of ${current.channel}`);
           }
-          const rejection = rejectUpdate(current, fields);
+          const rejection = rejectUpdate(
+            current,
+            fields,
+            options.releasing ? Date.parse(current.createdAt) : Date.now(),
+          );
           if (!rejection) return;
           if (rejection.kind === 'invalid') {
             throw badRequest(rejection.message, { [rejection.field ?? 'type']: rejection.message });

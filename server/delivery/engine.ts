@@ -149,20 +149,24 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
       this.reclaim = true;
       return this.claiming;
     }
-    this.claiming = (async () => {
-      try {
-        do {
-          this.reclaim = false;
-          const records = await this.store.destinations.claim(this.options.nodeId, Date.now(), this.leaseMs);
-          await this.apply(records);
-        } while (this.reclaim && !this.stopped);
-      } catch (error) {
-        this.log.warn({ err: error }, 'claiming destinations failed; retrying at the next renewal');
-      } finally {
-        this.claiming = null;
-      }
-    })();
-    return this.claiming;
+    const run = this.claimRounds();
+    this.claiming = run;
+    void run.finally(() => {
+      if (this.claiming === run) this.claiming = null;
+    });
+    return run;
+  }
+
+  private async claimRounds(): Promise<void> {
+    try {
+      do {
+        this.reclaim = false;
+        const records = await this.store.destinations.claim(this.options.nodeId, Date.now(), this.leaseMs);
+        await this.apply(records);
+      } while (this.reclaim && !this.stopped);
+    } catch (error) {
+      this.log.warn({ err: error }, 'claiming destinations failed; retrying at the next renewal');
+    }
   }
 
   private async apply(records: readonly DestinationRecord[]): Promise<void> {

@@ -5,9 +5,10 @@
  */
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, unauthorized } from '../core/errors.js';
+import { isApiToken, type ApiTokens } from '../core/api-tokens.js';
+import { AppError, forbidden, unauthorized } from '../core/errors.js';
 import type { AccountService } from '../core/accounts.js';
-import type { Actor } from '../core/policy.js';
+import { isAdmin, publisherOf, type Actor, type Publisher } from '../core/policy.js';
 import { csrfTokenFor, safeEqual, SESSION_COOKIE } from '../auth/tokens.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -31,6 +32,9 @@ export function credentialsOf(request: FastifyRequest): Credentials | null {
 export async function authenticate(request: FastifyRequest, accounts: AccountService): Promise<Actor> {
   const credentials = credentialsOf(request);
   if (!credentials) throw unauthorized();
+  if (credentials.via === 'bearer' && isApiToken(credentials.token)) {
+    throw forbidden('an API token may only publish: POST /api/signals and POST /api/signals/:id/updates');
+  }
   const actor = await accounts.authenticate(credentials.token);
   if (credentials.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
     const sent = request.headers['x-csrf-token'];
@@ -39,6 +43,22 @@ export async function authenticate(request: FastifyRequest, accounts: AccountSer
     }
   }
   return actor;
+}
+
+/**
+ * The publisher behind a request to a publishing route: a bot's API token (scoped to its
+ * channels), or a signed-in admin. Anyone else may not publish.
+ */
+export async function authenticatePublisher(
+  request: FastifyRequest,
+  accounts: AccountService,
+  tokens: ApiTokens,
+): Promise<Publisher> {
+  const credentials = credentialsOf(request);
+  if (credentials?.via === 'bearer' && isApiToken(credentials.token)) return tokens.publisher(credentials.token);
+  const actor = await authenticate(request, accounts);
+  if (!isAdmin(actor)) throw forbidden('only admins and API tokens publish signals');
+  return publisherOf(actor);
 }
 
 export interface CookieSettings {

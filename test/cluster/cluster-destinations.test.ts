@@ -11,7 +11,7 @@ import { Api, signalBody } from '../helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { createChannels, sleep, startCluster, type Cluster } from './helpers/cluster.js';
 
-describe('cluster: destinations over two nodes', { skip: await skipWithoutPostgres() }, () => {
+describe('cluster: destinations and mirrors over two nodes', { skip: await skipWithoutPostgres() }, () => {
   let cluster: Cluster;
   let receiver: WebhookReceiver;
 
@@ -22,7 +22,7 @@ describe('cluster: destinations over two nodes', { skip: await skipWithoutPostgr
       DESTINATION_LEASE_SECONDS: '3',
       SIGNAL_DESK_TEST_RETRY_SCALE: '0.01',
     });
-    await createChannels(cluster.admin, ['gold']);
+    await createChannels(cluster.admin, ['gold', 'vip', 'free']);
   });
   after(async () => {
     await cluster?.close();
@@ -87,4 +87,28 @@ describe('cluster: destinations over two nodes', { skip: await skipWithoutPostgr
       );
     },
   );
+
+  test('two nodes release a delayed mirror once', { timeout: 60_000 }, async () => {
+    // The node the first test killed stays down: ask one that runs.
+    const api = new Api(cluster.nodes.find((n) => n.running)!.url, cluster.admin.token);
+    assert.equal(
+      (await api.request('PUT', '/api/channels/free/mirror', { origin: 'vip', delaySeconds: 1 })).status,
+      200,
+    );
+    const originals: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const node = cluster.nodes.find((n) => n.running)!;
+      const res = await new Api(node.url, cluster.admin.token).post('/api/signals', signalBody('vip'));
+      assert.equal(res.status, 201);
+      originals.push(res.body.id);
+    }
+    const released = async () => {
+      const log = await cluster.store.readEvents({ after: 0, limit: 10_000, channels: ['free'] });
+      return log.map((e) => e.data.origin?.id);
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await released()).length < originals.length && Date.now() < deadline) await sleep(200);
+    await sleep(2500);
+    assert.deepEqual(await released(), originals, 'each original released once, in order');
+  });
 });

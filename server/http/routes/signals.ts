@@ -2,9 +2,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { signalInputSchema, signalListQuerySchema, signalUpdateInputSchema } from '../../../shared/schemas.js';
-import { publisherOf } from '../../core/policy.js';
 import type { Runtime } from '../../runtime.js';
-import { authenticate } from '../auth.js';
+import { authenticate, authenticatePublisher } from '../auth.js';
+
+/** The publishing routes take a bot's API token besides a session. */
+const PUBLISH_SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }, { apiToken: [] }];
 
 const idParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -13,14 +15,14 @@ export function signalRoutes(
   runtime: Runtime,
   presence: (userIds: readonly string[]) => number,
 ): FastifyPluginAsyncZod {
-  const { accounts, signals } = runtime;
+  const { accounts, signals, tokens } = runtime;
 
   return async (app) => {
     const publish = async (
-      request: { body: z.infer<typeof signalInputSchema> } & Parameters<typeof authenticate>[0],
+      request: { body: z.infer<typeof signalInputSchema> } & Parameters<typeof authenticatePublisher>[0],
     ) => {
-      const actor = await authenticate(request, accounts);
-      const { event, signal, replayed } = await signals.publish(publisherOf(actor), request.body);
+      const publisher = await authenticatePublisher(request, accounts, tokens);
+      const { event, signal, replayed } = await signals.publish(publisher, request.body);
       return {
         body: { ...signal, seq: event.seq, id: signal.id, hash: event.hash, prevHash: event.prevHash, event },
         replayed,
@@ -32,8 +34,9 @@ export function signalRoutes(
       {
         schema: {
           tags: ['signals'],
-          summary: 'Publish a signal (admin); 201 only after the durable commit',
+          summary: 'Publish a signal (an admin, or an API token for its channels); 201 only after the durable commit',
           body: signalInputSchema,
+          security: PUBLISH_SECURITY,
         },
       },
       async (request, reply) => {
@@ -101,14 +104,16 @@ export function signalRoutes(
       {
         schema: {
           tags: ['signals'],
-          summary: 'Append a lifecycle event (admin): tp_hit, sl_hit, breakeven, closed, cancelled, note',
+          summary:
+            'Append a lifecycle event (an admin, or an API token for the signal’s channel): tp_hit, sl_hit, breakeven, closed, cancelled, note',
+          security: PUBLISH_SECURITY,
           params: idParams,
           body: signalUpdateInputSchema,
         },
       },
       async (request, reply) => {
-        const actor = await authenticate(request, accounts);
-        const { event, signal, replayed } = await signals.update(publisherOf(actor), request.params.id, request.body);
+        const publisher = await authenticatePublisher(request, accounts, tokens);
+        const { event, signal, replayed } = await signals.update(publisher, request.params.id, request.body);
         if (replayed) void reply.header('idempotent-replayed', 'true');
         return reply.status(201).send({ ...event, signal });
       },
