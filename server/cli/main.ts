@@ -11,6 +11,7 @@ import { channelCommand, grantCommand, revokeCommand, userCommand } from './comm
 import { backupCommand } from './commands/backup.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { importTextCommand } from './commands/import-text.js';
 import { migrateDataCommand } from './commands/migrate-data.js';
 import { migrateCommand, serveCommand } from './commands/serve.js';
 import { signingKeyCommand } from './commands/signing-key.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     revokeCommand(),
     exportCommand(),
     importCommand(),
+    importTextCommand(),
     verifyCommand(),
     backupCommand(),
     migrateDataCommand(),

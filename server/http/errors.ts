@@ -64,15 +64,26 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   return { status, body: { error: { code, message } } };
 }
 
+/**
+ * A request's path as a log line may show it: without the query, and without the secret an
+ * inlet's address carries (`/hooks/tv/<secret>` → `/hooks/tv/[secret]`).
+ */
+export function loggablePath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^\/hooks\/([^/]+)\/[^/]+/, '/hooks/$1/[secret]');
+}
+
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   if (request.raw.destroyed && !request.raw.complete) {
     // The client went away mid-request: nobody reads an answer, and nothing is wrong here.
-    request.log.info({ reason: 'client closed the request', url: request.url.split('?')[0] }, 'request aborted');
+    request.log.info({ reason: 'client closed the request', url: loggablePath(request.url) }, 'request aborted');
     void reply.status(400).send({ error: { code: 'aborted', message: 'the client closed the request' } });
     return;
   }
   const { status, body } = toErrorResponse(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  const line = { method: request.method, url: loggablePath(request.url), status, reason: body.error.code };
+  // A refusal is the client's business: one short line; a failure of ours: the whole error.
+  if (status >= 500) request.log.error({ ...line, err: error }, 'request failed');
+  else request.log.info(line, 'request refused');
   if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
     void reply.header('retry-after', String(error.retryAfterSeconds));
   } else if (status === 503) {
