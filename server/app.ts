@@ -15,7 +15,7 @@ import { jsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import { LIMITS } from '../shared/limits.js';
-import { errorHandler } from './http/errors.js';
+import { errorHandler, loggablePath } from './http/errors.js';
 import { capConnectionsPerAddress, type ConnectionCap } from './http/connection-cap.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -26,7 +26,9 @@ import { destinationRoutes } from './http/routes/destinations.js';
 import { eventRoutes } from './http/routes/events.js';
 import { exportRoutes } from './http/routes/export.js';
 import { healthRoutes } from './http/routes/health.js';
+import { metricsRoutes } from './http/routes/metrics.js';
 import { signalRoutes } from './http/routes/signals.js';
+import { sourceHookRoutes, sourceRoutes } from './http/routes/sources.js';
 import { statsRoutes } from './http/routes/stats.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { SocketGateway } from './realtime/socket-gateway.js';
@@ -82,7 +84,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   }).withTypeProvider<ZodTypeProvider>();
   const { maxConnectionsPerAddress, trustProxy } = runtime.config;
   const connections =
-    maxConnectionsPerAddress > 0 && !trustProxy ? capConnectionsPerAddress(app.server, maxConnectionsPerAddress) : null;
+    maxConnectionsPerAddress > 0 && !trustProxy
+      ? capConnectionsPerAddress(app.server, maxConnectionsPerAddress, () =>
+          runtime.metrics.refusals.inc({ limit: 'connections_per_address' }),
+        )
+      : null;
 
   app.setValidatorCompiler(({ schema }) => (data) => {
     const result = (schema as ZodType).safeParse(data);
@@ -97,7 +103,23 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
 
   await app.register(fastifyCookie);
   // A cluster counts in the store, so a limit holds across nodes; one node counts in memory.
-  await registerRateLimits(app, { store: runtime.store, shared: runtime.store.sharedByNodes });
+  await registerRateLimits(app, {
+    store: runtime.store,
+    shared: runtime.store.sharedByNodes,
+    onExceeded: () => runtime.metrics.refusals.inc({ limit: 'auth_rate' }),
+  });
+  // Every request in one short line at debug level (at info, a busy node would log nothing else).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: loggablePath(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
   securityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
@@ -126,7 +148,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
             type: 'http',
             scheme: 'bearer',
             description:
-              'A bot\'s API token (`sdt_…`, made by an admin with POST /api/tokens): publishes signals and updates on its channels, nothing else',
+              "A bot's API token (`sdt_…`, made by an admin with POST /api/tokens): publishes signals and updates on its channels, nothing else",
           },
         },
       },
@@ -142,8 +164,22 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     logger: options.logger,
   });
   const sse = new SseGateway(runtime, options.logger, { stallMs: runtime.config.slowClientTimeoutMs });
+  runtime.metrics.gauge(
+    'signaldesk_connections',
+    'Live client connections on this node, by transport',
+    ['transport'],
+    () => {
+      const { websocket, polling } = sockets.connectionsByTransport();
+      return [
+        [{ transport: 'websocket' }, websocket],
+        [{ transport: 'polling' }, polling],
+        [{ transport: 'sse' }, sse.streamCount],
+      ];
+    },
+  );
 
   await app.register(healthRoutes(runtime));
+  await app.register(metricsRoutes(runtime));
   await app.register(authRoutes(runtime), { prefix: '/api' });
   await app.register(
     signalRoutes(runtime, (ids) => sockets.connectedUsers(ids)),
@@ -154,6 +190,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(statsRoutes(runtime), { prefix: '/api' });
   await app.register(exportRoutes(runtime), { prefix: '/api' });
   await app.register(chainRoutes(runtime), { prefix: '/api' });
+  await app.register(sourceRoutes(runtime), { prefix: '/api' });
+  await app.register(sourceHookRoutes(runtime));
   await app.register(destinationRoutes(runtime), { prefix: '/api' });
   await app.register(tokenRoutes(runtime), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());

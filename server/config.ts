@@ -91,6 +91,10 @@ const envSchema = z.object({
     .default(24),
   DESTINATION_LEASE_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(2).max(600).default(30),
   SIGNAL_DESK_TEST_RETRY_SCALE: z.coerce.number().positive().max(1).default(1),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters (it guards /metrics)'),
   AUTH_RATE_LIMIT: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -133,6 +137,8 @@ export type Config = {
   destinationLeaseMs: number;
   /** TEST-ONLY: shrinks the retry schedule of destinations. */
   retryScale: number;
+  /** Bearer token that opens GET /metrics; without it the endpoint is off (404). */
+  metricsToken?: string | undefined;
   /** Requests per minute one address may make to sign-in, setup and password change (0: no limit). */
   authRateLimit: number;
 };
@@ -157,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     cookieSecure: e.COOKIE_SECURE,
     authRateLimit: e.AUTH_RATE_LIMIT,
+    metricsToken: e.METRICS_TOKEN,
     maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     slowClientTimeoutMs: e.SLOW_CLIENT_TIMEOUT_SECONDS * 1000,

@@ -8,6 +8,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
+import { Metrics } from './metrics.js';
+import { VERSION } from './version.js';
 import type { Config } from './config.js';
 import { AccountService } from './core/accounts.js';
 import { ApiTokens } from './core/api-tokens.js';
@@ -38,6 +40,7 @@ export interface Runtime {
   delivery: DeliveryEngine;
   /** This process's name in leases and metrics. */
   nodeId: string;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -67,13 +70,23 @@ export async function createRuntime(
   const applied = await store.migrate();
   if (applied > 0) logger.info({ applied, store: store.kind }, 'database migrated');
   const bus = existing?.bus ?? (await openBus(config, store, logger));
-  const hub = new Hub(store, { onError: (err, context) => logger.error({ err }, `hub: ${context}`) });
+  // Stable across restarts where it can be: a restarted node takes its own leases back at once.
+  const nodeId = config.port > 0 ? `${hostname()}:${config.port}` : `${hostname()}-${randomUUID().slice(0, 8)}`;
+  const metrics = new Metrics({ version: VERSION, node: nodeId, store: store.kind });
+  const hub = new Hub(store, {
+    onError: (err, context) => logger.error({ err }, `hub: ${context}`),
+    observe: (event) => metrics.busLag.observe(Math.max(0, Date.now() - Date.parse(event.createdAt)) / 1000),
+  });
+  metrics.gauge('signaldesk_log_head_seq', "The highest seq this node's hub has delivered", [], () => [
+    [{}, hub.headSeq],
+  ]);
   await hub.start(bus);
   const positions = new PositionTracker(store, 1000, (err) => logger.warn({ err }, 'saving read positions failed'));
   positions.start();
-  const accounts = new AccountService(store, bus, config.sessionTtlMs);
-  // Stable across restarts where it can be: a restarted node takes its own leases back at once.
-  const nodeId = config.port > 0 ? `${hostname()}:${config.port}` : `${hostname()}-${randomUUID().slice(0, 8)}`;
+  const accounts = new AccountService(store, bus, config.sessionTtlMs, {
+    loginFailed: () => metrics.loginFailures.inc(),
+    throttled: () => metrics.refusals.inc({ limit: 'sign_in_throttle' }),
+  });
   const delivery = new DeliveryEngine({
     nodeId,
     store,
@@ -95,6 +108,7 @@ export async function createRuntime(
     },
     retry: { scale: config.retryScale, pauseAfterMs: config.destinationPauseAfterMs },
     leaseMs: config.destinationLeaseMs,
+    metrics,
     renewMs: Math.max(500, config.destinationLeaseMs / 3),
   });
   await delivery.start();
@@ -123,6 +137,7 @@ export async function createRuntime(
     tokens: new ApiTokens(store),
     delivery,
     nodeId,
+    metrics,
     async close() {
       clearInterval(purge);
       stopWatching?.();

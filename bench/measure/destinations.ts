@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext } from '../lib/context.js';
 import { onSchedule, sendTimes } from '../lib/schedule.js';
 import { round, sleep, summarize, type Summary } from '../lib/stats.js';
-import { RunningSystem } from '../lib/systems.js';
 
 export interface DestinationsResult {
   destinations: number;

@@ -65,6 +65,8 @@ export class AccountService {
     private readonly store: Store,
     private readonly bus: Bus,
     private readonly sessionTtlMs: number,
+    /** Told of refused sign-ins (metrics). */
+    private readonly hooks: { loginFailed?: () => void; throttled?: () => void } = {},
   ) {
     this.byAccount = new Throttle(store, ACCOUNT_POLICY);
     this.byAddress = new Throttle(store, ADDRESS_POLICY);
@@ -112,6 +114,7 @@ export class AccountService {
     const addressKey = `address:${address}`;
     const [account, from] = await Promise.all([this.byAccount.attempt(accountKey), this.byAddress.attempt(addressKey)]);
     if (!account.allowed || !from.allowed) {
+      this.hooks.throttled?.();
       throw tooManyAttempts(
         'too many sign-in attempts; try again later',
         Math.max(account.retryAfterMs, from.retryAfterMs),
@@ -119,7 +122,10 @@ export class AccountService {
     }
     const user = await this.store.findUserByEmail(email);
     const ok = await verifyPassword(user?.passwordHash, password);
-    if (!ok || !user) throw unauthorized('email or password is incorrect');
+    if (!ok || !user) {
+      this.hooks.loginFailed?.();
+      throw unauthorized('email or password is incorrect');
+    }
     await Promise.all([this.byAccount.clear(accountKey), this.byAddress.forgive(addressKey)]);
     return user;
   }

@@ -69,6 +69,8 @@ export interface HubOptions {
   /** How many of the latest delivered events are kept for replays. */
   recentEvents?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Sees each event as it is delivered to this node (metrics); must be cheap. */
+  observe?: (event: StoredEvent) => void;
 }
 
 export class Hub {
@@ -90,6 +92,7 @@ export class Hub {
   private recentFrom = 1;
   private readonly recentCapacity: number;
   private readonly onError: (error: unknown, context: string) => void;
+  private readonly observe: ((event: StoredEvent) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -102,6 +105,7 @@ export class Hub {
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT_EVENTS;
     this.onError = options.onError ?? (() => {});
+    this.observe = options.observe;
   }
 
   /** Highest seq delivered to this node's live subscribers. */
@@ -151,6 +155,7 @@ export class Hub {
   private deliver(event: StoredEvent): void {
     this.head = event.seq;
     this.remember(event);
+    this.observe?.(event);
     for (const p of this.pending) {
       if (!p.canSee(event.channel)) continue;
       if (p.buffer.length >= this.maxBuffered) p.overflow = true;

@@ -45,6 +45,8 @@ export class DestinationWorker {
   private readonly done: Promise<void>;
   /** Channels it may receive now (for a push device: its choice within its owner's grants). */
   channels: ReadonlySet<string>;
+  /** When the event it is trying to deliver was appended (epoch ms); null while caught up. */
+  pendingSince: number | null = null;
 
   constructor(
     public record: DestinationRecord,
@@ -118,6 +120,7 @@ export class DestinationWorker {
     const head = this.host.head();
     const events = await this.host.read(record.deliveredSeq, PAGE, [...this.channels]);
     if (events.length === 0) {
+      this.pendingSince = null;
       // Nothing here for this destination up to the head: the cursor may skip the others' events.
       if (head > record.deliveredSeq) this.moveCursor(head, {});
       return this.sleep();
@@ -135,6 +138,7 @@ export class DestinationWorker {
 
   /** Sends one event; true when the cursor moved past it. */
   private async deliver(event: StoredEvent): Promise<boolean> {
+    this.pendingSince = Date.parse(event.createdAt);
     const signal = await this.host.signalOf(event);
     if (!signal) {
       // Only a broken log has an event without its signal; nothing can be sent for it.

@@ -30,6 +30,7 @@ import { adapterFor } from './adapters/index.js';
 import { DestinationWorker, type WorkerHost } from './destination-worker.js';
 import { Pacer } from './pacer.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import type { Metrics } from '../metrics.js';
 
 export interface DeliveryEngineOptions {
   /** This node's name in leases. */
@@ -46,6 +47,7 @@ export interface DeliveryEngineOptions {
   /** Sends in flight at once on this node, over every destination. */
   concurrency?: number;
   retry?: RetryPolicy;
+  metrics?: Metrics;
 }
 
 /** Attempts kept per destination in its delivery log. */
@@ -81,6 +83,40 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.renewMs = options.renewMs ?? 10_000;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    options.metrics?.gauge(
+      'signaldesk_destinations',
+      'Outbound destinations this node delivers to, by kind and state',
+      ['kind', 'state'],
+      () => this.countByKindAndState(),
+    );
+    options.metrics?.gauge(
+      'signaldesk_destination_lag_seconds',
+      'The longest any destination of this node has been waiting to deliver an event, by kind (0 when caught up)',
+      ['kind'],
+      () => this.lagByKind(),
+    );
+  }
+
+  private countByKindAndState(): Array<[{ kind: string; state: string }, number]> {
+    const counts = new Map<string, number>();
+    for (const { record } of this.workers.values()) {
+      const key = `${record.kind}\u0000${record.state}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, n]) => {
+      const [kind, state] = key.split('\u0000') as [string, string];
+      return [{ kind, state }, n];
+    });
+  }
+
+  private lagByKind(): Array<[{ kind: string }, number]> {
+    const now = Date.now();
+    const lag = new Map<string, number>();
+    for (const worker of this.workers.values()) {
+      const waiting = worker.pendingSince === null ? 0 : Math.max(0, now - worker.pendingSince) / 1000;
+      lag.set(worker.record.kind, Math.max(lag.get(worker.record.kind) ?? 0, waiting));
+    }
+    return [...lag].map(([kind, seconds]) => [{ kind }, seconds]);
   }
 
   get context(): SendContext {
@@ -244,6 +280,7 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
   }
 
   logAttempt(worker: DestinationWorker, event: StoredEvent, result: SendResult, durationMs: number): void {
+    this.options.metrics?.destinationAttempts.inc({ kind: worker.record.kind, result: result.kind });
     this.attempts.push({
       destinationId: worker.id,
       seq: event.seq,

@@ -14,7 +14,7 @@ export interface ConnectionCap {
   readonly open: ReadonlyMap<string, number>;
 }
 
-export function capConnectionsPerAddress(server: Server, max: number): ConnectionCap {
+export function capConnectionsPerAddress(server: Server, max: number, onRefused?: () => void): ConnectionCap {
   const open = new Map<string, number>();
   let refused = 0;
   server.on('connection', (socket) => {
@@ -22,6 +22,7 @@ export function capConnectionsPerAddress(server: Server, max: number): Connectio
     const count = (open.get(key) ?? 0) + 1;
     if (count > max) {
       refused++;
+      onRefused?.();
       socket.destroy();
       return;
     }

@@ -37,10 +37,11 @@ function sharedRateLimitStore(store: Store, prefix = 'rate'): new () => FastifyR
 
 export async function registerRateLimits(
   app: FastifyInstance,
-  options: { store: Store; shared: boolean },
+  options: { store: Store; shared: boolean; onExceeded?: () => void },
 ): Promise<void> {
   const settings: RateLimitPluginOptions = {
     global: false,
+    onExceeded: () => options.onExceeded?.(),
     keyGenerator: (request) => addressKey(request.ip),
     errorResponseBuilder: (_request, context) =>
       new AppError(

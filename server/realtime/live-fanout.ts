@@ -44,6 +44,8 @@ export interface FanoutOptions<M, P> {
   failed(member: M, error: unknown): void;
   /** Longest stretch of writing before other work gets a turn (default 5 ms). */
   sliceMs?: number;
+  /** A walk wrote its batch to every member, `ms` after it began (metrics); called once per walk. */
+  walked?(batch: ReadonlyArray<Outgoing<P>>, ms: number): void;
 }
 
 /** Members visited between looks at the clock. */
@@ -57,6 +59,7 @@ class Walk<M extends FanoutMember, P> {
    * only that one, and the walk should not build the same one-element batch for each.
    */
   readonly alone: Array<ReadonlyArray<Outgoing<P>>>;
+  readonly startedAt = performance.now();
   private readonly channels = new Set<string>();
   /** The audiences to walk, each with its channel (null: the members who see every channel). */
   private readonly audiences: Array<{ channel: string | null; members: ReadonlySet<M> }> = [];
@@ -177,6 +180,7 @@ export class LiveFanout<M extends FanoutMember, P> {
       for (let walk = this.walk ?? this.begin(); walk && !this.closed; walk = this.begin()) {
         this.walk = walk;
         if (!walk.advance((member, channel) => this.visit(member, channel, walk), deadline)) return;
+        this.options.walked?.(walk.batch, performance.now() - walk.startedAt);
       }
       this.walk = undefined;
     } finally {

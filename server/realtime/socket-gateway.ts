@@ -51,6 +51,8 @@ interface SocketData {
   member?: Member;
   /** Incoming packets in the current one-second window (flood guard). */
   inbound: { windowStart: number; count: number };
+  /** Why the server closed it, when it did (for the log line of the disconnect). */
+  closeReason?: string;
 }
 
 /**
@@ -155,6 +157,7 @@ export class SocketGateway implements LiveSink {
     if (!token) throw new AppError(401, 'unauthorized', 'no credentials');
     const actor = await this.runtime.accounts.authenticate(token);
     if ((this.byUser.get(actor.user.id)?.size ?? 0) >= LIMITS.socketsPerUserMax) {
+      this.runtime.metrics.refusals.inc({ limit: 'sockets_per_user' });
       throw new AppError(429, TOO_MANY, `at most ${LIMITS.socketsPerUserMax} live connections per user`);
     }
     socket.data = {
@@ -181,7 +184,11 @@ export class SocketGateway implements LiveSink {
     let sockets = this.byUser.get(userId);
     if (!sockets) this.byUser.set(userId, (sockets = new Set()));
     sockets.add(socket);
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      // A reason of the server's own is worth a line at info; a client going away is not news.
+      const why = socket.data.closeReason;
+      if (why) this.log.info({ userId, reason: why }, 'socket disconnected');
+      else this.log.debug({ userId, reason }, 'socket disconnected');
       const set = this.byUser.get(userId);
       set?.delete(socket);
       if (set?.size === 0) this.byUser.delete(userId);
@@ -190,7 +197,8 @@ export class SocketGateway implements LiveSink {
     });
     // Handshakes authenticated concurrently may all have passed the check in authenticate().
     if (sockets.size > LIMITS.socketsPerUserMax) {
-      socket.disconnect(true);
+      this.runtime.metrics.refusals.inc({ limit: 'sockets_per_user' });
+      this.closeSocket(socket, 'too many connections for one user');
       return;
     }
 
@@ -202,8 +210,7 @@ export class SocketGateway implements LiveSink {
         inbound.count = 0;
       }
       if (++inbound.count > INBOUND_PER_SECOND) {
-        this.log.warn({ userId }, 'client flooded events; disconnecting');
-        socket.disconnect(true);
+        this.closeSocket(socket, 'flooded events: more than 20 packets a second');
         return;
       }
       next();
@@ -260,11 +267,23 @@ export class SocketGateway implements LiveSink {
         },
         isClosed: () => socket.disconnected,
       })
-      .catch((error: unknown) => {
-        if (error instanceof GateFull) this.log.info({ userId }, 'too many replays waiting; the client will retry');
-        else if (!(error instanceof CatchUpOverflow)) this.log.error({ err: error, userId }, 'replay failed');
-        this.forceDisconnect(socket);
-      });
+      .then(
+        () => this.runtime.metrics.replays.inc({ outcome: socket.data.member ? 'live' : 'closed' }),
+        (error: unknown) => {
+          if (error instanceof GateFull) {
+            this.runtime.metrics.replays.inc({ outcome: 'busy' });
+            socket.data.closeReason = 'too many replays waiting on this node; the client retries';
+          } else if (error instanceof CatchUpOverflow) {
+            this.runtime.metrics.replays.inc({ outcome: 'overflow' });
+            socket.data.closeReason = 'too many live events arrived during the replay; the client resumes';
+          } else {
+            this.runtime.metrics.replays.inc({ outcome: 'failed' });
+            this.log.error({ err: error, userId }, 'replay failed');
+            socket.data.closeReason = 'replay failed';
+          }
+          this.forceDisconnect(socket);
+        },
+      );
   }
 
   /**
@@ -309,8 +328,14 @@ export class SocketGateway implements LiveSink {
     // One broken connection must not stop the fan-out to the others; it resumes from its lastSeq.
     failed: ({ socket }, error) => {
       this.log.warn({ err: error, userId: socket.data.userId }, 'write to a socket failed; disconnecting it');
+      socket.data.closeReason = 'a write to it failed';
       this.forceDisconnect(socket);
     },
+    walked: (batch, ms) =>
+      this.runtime.metrics.walked(
+        ms / 1000,
+        batch.map(({ event }) => Date.parse(event.createdAt)),
+      ),
   });
 
   deliver(event: StoredEvent): void {
@@ -327,6 +352,7 @@ export class SocketGateway implements LiveSink {
    */
   private send(socket: IoSocket, writer: DirectWriter, batch: readonly Frame[]): void {
     socket.data.sentThrough = batch[batch.length - 1]!.event.seq;
+    this.runtime.metrics.deliveries.socketio += batch.length;
     const raw = writer.socket();
     if (!raw) {
       for (const { event } of batch) socket.emit(wireEventName(event), toWire(event) as never);
@@ -347,7 +373,7 @@ export class SocketGateway implements LiveSink {
     for (const socket of this.io.of('/').sockets.values()) {
       if (socket.data.expiresAt <= now) {
         socket.emit('session_expired', { message: 'the session expired; sign in again' });
-        socket.disconnect(true);
+        this.closeSocket(socket, 'session expired');
         continue;
       }
       // Bytes, not packets: live frames written straight to the TCP socket never enter the
@@ -358,8 +384,15 @@ export class SocketGateway implements LiveSink {
 
   private disconnectSlow(socket: IoSocket): void {
     this.slowDisconnects++;
-    this.log.warn({ userId: socket.data.userId }, 'client stopped reading; disconnecting');
+    this.runtime.metrics.slowDisconnects.inc();
+    socket.data.closeReason = 'stopped reading: its backlog passed the budget or made no progress';
     this.forceDisconnect(socket);
+  }
+
+  /** Closes a socket for `reason` (logged with its disconnect); the client does not reconnect by itself. */
+  private closeSocket(socket: IoSocket, reason: string): void {
+    socket.data.closeReason = reason;
+    socket.disconnect(true);
   }
 
   /** Drops the connection now, discarding its queue (a plain close would wait for it to drain). */
@@ -377,7 +410,7 @@ export class SocketGateway implements LiveSink {
         break;
       case 'disconnect':
         for (const sockets of this.byUser.values()) {
-          for (const socket of sockets) if (disconnects(message, socket.data)) socket.disconnect(true);
+          for (const socket of sockets) if (disconnects(message, socket.data)) this.closeSocket(socket, message.reason);
         }
         break;
       case 'resync':
@@ -413,7 +446,9 @@ export class SocketGateway implements LiveSink {
     for (const [userId, sockets] of this.byUser) {
       try {
         const access = await this.runtime.accounts.currentAccess(userId);
-        for (const socket of sockets) if (!access?.sessionIds.has(socket.data.sessionId)) socket.disconnect(true);
+        for (const socket of sockets) {
+          if (!access?.sessionIds.has(socket.data.sessionId)) this.closeSocket(socket, 'its session ended');
+        }
         if (!access) continue;
         const { channels } = access;
         for (const socket of sockets) {
@@ -434,6 +469,17 @@ export class SocketGateway implements LiveSink {
 
   get connectionCount(): number {
     return this.io.of('/').sockets.size;
+  }
+
+  /** Connected sockets by the transport they use now. */
+  connectionsByTransport(): { websocket: number; polling: number } {
+    let websocket = 0;
+    let polling = 0;
+    for (const socket of this.io.of('/').sockets.values()) {
+      if (socket.conn.transport.name === 'websocket') websocket++;
+      else polling++;
+    }
+    return { websocket, polling };
   }
 
   /**

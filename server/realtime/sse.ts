@@ -10,7 +10,7 @@ import { toWire, wireEventName, type StoredEvent } from '../../shared/events.js'
 import { disconnects, type BusMessage } from '../bus/bus.js';
 import { AppError } from '../core/errors.js';
 import { GateFull } from '../core/gate.js';
-import type { LiveSink } from '../core/hub.js';
+import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
 import { LIMITS } from '../../shared/limits.js';
 import { waitForDrain } from './backpressure.js';
 import { isAdmin, type Actor } from '../core/policy.js';
@@ -77,6 +77,7 @@ export class SseGateway implements LiveSink {
 
   async open(actor: Actor, request: FastifyRequest, reply: FastifyReply, after: number | undefined): Promise<void> {
     if (this.countOf(actor.user.id) >= LIMITS.streamsPerUserMax) {
+      this.runtime.metrics.refusals.inc({ limit: 'streams_per_user' });
       throw new AppError(429, 'too_many_connections', `at most ${LIMITS.streamsPerUserMax} event streams per user`);
     }
     reply.hijack();
@@ -104,19 +105,23 @@ export class SseGateway implements LiveSink {
         scope: () => (admin ? 'all' : [...conn.channels]),
         canSee: (channel) => admin || conn.channels.has(channel),
         sendReplay: async (events) => {
+          this.runtime.metrics.deliveries.sse += events.length;
           if (!res.write(events.map(sseFrame).join('')) && !conn.closed) await waitForDrain(res, this.stallMs);
         },
         goLive: (pending, headSeq) => {
+          this.runtime.metrics.deliveries.sse += pending.length;
           if (pending.length > 0) res.write(pending.map(sseFrame).join(''));
           res.write(`event: live\ndata: ${JSON.stringify({ headSeq })}\n\n`);
           this.live.add(conn);
         },
         isClosed: () => conn.closed,
       });
+      this.runtime.metrics.replays.inc({ outcome: this.live.has(conn) ? 'live' : 'closed' });
     } catch (error) {
-      if (error instanceof GateFull)
-        this.logger.info({ userId: actor.user.id }, 'sse: too many replays waiting; closing');
-      else this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
+      const outcome = error instanceof GateFull ? 'busy' : error instanceof CatchUpOverflow ? 'overflow' : 'failed';
+      this.runtime.metrics.replays.inc({ outcome });
+      if (outcome === 'failed') this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
+      else this.logger.info({ userId: actor.user.id, reason: outcome }, 'sse stream closed during its replay');
       res.destroy();
     }
   }
@@ -128,6 +133,7 @@ export class SseGateway implements LiveSink {
       if (!isAdmin(conn.actor) && !conn.channels.has(event.channel)) continue;
       frame ??= sseFrame(event);
       conn.res.write(frame);
+      this.runtime.metrics.deliveries.sse++;
       if (conn.res.writableLength > BUDGET_BYTES) {
         this.live.delete(conn);
         conn.res.destroy();
@@ -184,6 +190,11 @@ export class SseGateway implements LiveSink {
     this.live.delete(conn);
     this.streams.delete(conn);
     conn.res.end();
+  }
+
+  /** Open event streams on this node. */
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   close(): void {

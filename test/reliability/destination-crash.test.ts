@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/databases.js';
 import { ServerProcess } from '../helpers/process.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { Account } from '../helpers/server.js';
-import { createChannels, report, setupAdmin, signalBody, sleep, test } from './support.js';
+import { createChannels, report, setupAdmin, signalBody, test } from './support.js';
 
 const EVENTS = 60;
 const dir = tempDir('signal-desk-destination-crash-');

@@ -21,8 +21,10 @@ export function signalRoutes(
     const publish = async (
       request: { body: z.infer<typeof signalInputSchema> } & Parameters<typeof authenticatePublisher>[0],
     ) => {
+      const started = performance.now();
       const publisher = await authenticatePublisher(request, accounts, tokens);
       const { event, signal, replayed } = await signals.publish(publisher, request.body);
+      runtime.metrics.acknowledged((performance.now() - started) / 1000);
       return {
         body: { ...signal, seq: event.seq, id: signal.id, hash: event.hash, prevHash: event.prevHash, event },
         replayed,
