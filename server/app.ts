@@ -30,10 +30,12 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { signalRoutes } from './http/routes/signals.js';
 import { sourceHookRoutes, sourceRoutes } from './http/routes/sources.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { systemRoutes } from './http/routes/system.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { SocketGateway } from './realtime/socket-gateway.js';
 import { SseGateway } from './realtime/sse.js';
 import type { Runtime } from './runtime.js';
+import { SystemMonitor } from './system.js';
 
 export interface AppOptions {
   logger: Logger;
@@ -164,6 +166,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
     logger: options.logger,
   });
   const sse = new SseGateway(runtime, options.logger, { stallMs: runtime.config.slowClientTimeoutMs });
+  const monitor = new SystemMonitor(runtime, () => ({ ...sockets.connectionsByTransport(), sse: sse.streamCount }));
   runtime.metrics.gauge(
     'signaldesk_connections',
     'Live client connections on this node, by transport',
@@ -194,6 +197,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   await app.register(sourceHookRoutes(runtime));
   await app.register(destinationRoutes(runtime), { prefix: '/api' });
   await app.register(tokenRoutes(runtime), { prefix: '/api' });
+  await app.register(systemRoutes(runtime, monitor), { prefix: '/api' });
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot() : options.webRoot;
@@ -211,6 +215,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<B
   // Long-lived connections would hold server.close() open forever: end them first, then
   // Fastify waits for in-flight requests (publishes included) to answer.
   app.addHook('preClose', async () => {
+    monitor.close();
     sse.close();
     await sockets.close();
   });

@@ -15,7 +15,9 @@ import { AccountService } from './core/accounts.js';
 import { ApiTokens } from './core/api-tokens.js';
 import { Hub } from './core/hub.js';
 import { PositionTracker } from './core/positions.js';
+import { HeadSigner } from './core/head-signer.js';
 import { MirrorService } from './core/mirrors.js';
+import { keyLocation, openSigningKey } from './signing-key.js';
 import { SignalService } from './core/signals.js';
 import { THROTTLE_MEMORY_MS } from './core/throttle.js';
 import { DeliveryEngine } from './delivery/engine.js';
@@ -32,6 +34,8 @@ export interface Runtime {
   signals: SignalService;
   accounts: AccountService;
   positions: PositionTracker;
+  /** Signs every channel's head with the installation's key (server/signing-key.ts). */
+  signer: HeadSigner;
   /** Channels that receive another's events after a delay. */
   mirrors: MirrorService;
   /** Bots' publish-only tokens. */
@@ -112,6 +116,10 @@ export async function createRuntime(
     renewMs: Math.max(500, config.destinationLeaseMs / 3),
   });
   await delivery.start();
+  const signer = new HeadSigner(store, await openSigningKey(store, keyLocation(config)), {
+    onError: (err) => logger.warn({ err }, 'signing chain heads failed'),
+  });
+  signer.start();
   const signals = new SignalService(store, bus);
   const mirrors = new MirrorService(store, hub, signals, bus, logger.child({ component: 'mirrors' }));
   mirrors.start();
@@ -133,6 +141,7 @@ export async function createRuntime(
     positions,
     signals,
     mirrors,
+    signer,
     accounts,
     tokens: new ApiTokens(store),
     delivery,
@@ -141,6 +150,7 @@ export async function createRuntime(
     async close() {
       clearInterval(purge);
       stopWatching?.();
+      signer.stop();
       await mirrors.stop();
       await delivery.stop();
       delivery.context.http.close();

@@ -12,6 +12,8 @@ import {
   buildAdmin,
   buildChannel,
   buildSubscriber,
+  login,
+  PASSWORD,
   publish,
   startServer,
   type Account,
@@ -169,5 +171,30 @@ describe('web push', () => {
     const test1 = await owner.api.post(`/api/push/subscriptions/${phone.id}/test`);
     assert.equal(test1.body.ok, true, JSON.stringify(test1.body));
     assert.equal((await other.api.get('/api/destinations')).status, 403);
+  });
+
+  test('signing out everywhere turns off the devices those sessions turned on; a password change keeps this one’s', async () => {
+    const user = await buildSubscriber(server, admin, { channels: ['gold'] });
+    const here = await device(user);
+    const other = await login(server, user.user.email);
+    const lost = await device(other);
+    assert.equal((await user.api.get('/api/push/subscriptions')).body.items.length, 2);
+    const changed = await user.api.post('/api/me/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'another long passphrase',
+    });
+    assert.equal(changed.status, 204);
+    assert.deepEqual(
+      (await user.api.get('/api/push/subscriptions')).body.items.map((d: { id: string }) => d.id),
+      [here.id],
+      'the other session’s phone stopped; this one goes on',
+    );
+    assert.equal((await user.api.post('/api/auth/logout-everywhere')).status, 204);
+    const again = await login(server, user.user.email, 'another long passphrase');
+    assert.equal((await again.api.get('/api/push/subscriptions')).body.items.length, 0);
+    await publish(admin, 'gold');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await received(here.clientHash)).length, 0);
+    assert.equal((await received(lost.clientHash)).length, 0);
   });
 });

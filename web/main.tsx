@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
+import { startServiceWorker } from './pwa/service-worker.js';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
@@ -10,20 +11,5 @@ createRoot(root).render(
   </StrictMode>,
 );
 
-// The app shell for starting offline; the signals themselves come from IndexedDB.
-if ('serviceWorker' in navigator) {
-  window.addEventListener('load', () => {
-    navigator.serviceWorker
-      .register('/sw.js')
-      .then(() => navigator.serviceWorker.ready)
-      .then((registration) => {
-        const assets = performance
-          .getEntriesByType('resource')
-          .map((entry) => new URL(entry.name))
-          .filter((url) => url.origin === location.origin && url.pathname.startsWith('/assets/'))
-          .map((url) => url.pathname);
-        registration.active?.postMessage({ precache: ['/', ...assets] });
-      })
-      .catch(() => undefined);
-  });
-}
+// The app shell for starting offline (the signals themselves come from IndexedDB) and push.
+window.addEventListener('load', startServiceWorker);

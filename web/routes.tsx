@@ -13,7 +13,11 @@ const StatsPage = lazy(() => import('./features/stats/stats-page.js').then((m) =
 const AdminPage = lazy(() => import('./features/admin/admin-page.js').then((m) => ({ default: m.AdminPage })));
 const ChannelsPage = lazy(() => import('./features/admin/channels-page.js').then((m) => ({ default: m.ChannelsPage })));
 const AccountPage = lazy(() => import('./features/account/account-page.js').then((m) => ({ default: m.AccountPage })));
+const DestinationsPage = lazy(() =>
+  import('./features/destinations/destinations-page.js').then((m) => ({ default: m.DestinationsPage })),
+);
 const UsersPage = lazy(() => import('./features/admin/users-page.js').then((m) => ({ default: m.UsersPage })));
+const SourcesPage = lazy(() => import('./features/sources/sources-page.js').then((m) => ({ default: m.SourcesPage })));
 
 export interface RouteDef {
   path: string;
@@ -37,6 +41,15 @@ export const ROUTES: readonly RouteDef[] = [
     render: () => <ChannelsPage />,
   },
   { path: '/admin/users', title: 'Users', nav: 'Users', requires: 'manageUsers', render: () => <UsersPage /> },
+  // Admins only: the server refuses everyone else (there is no ability of its own for destinations yet).
+  {
+    path: '/admin/destinations',
+    title: 'Destinations',
+    nav: 'Destinations',
+    requires: 'manageChannels',
+    render: () => <DestinationsPage />,
+  },
+  { path: '/admin/sources', title: 'Sources', nav: 'Sources', requires: 'publish', render: () => <SourcesPage /> },
   // Reached from the user's name in the top bar.
   { path: '/account', title: 'Account', render: () => <AccountPage /> },
 ];

@@ -5,6 +5,7 @@
  * from the log. Control messages are best-effort and idempotent by design.
  */
 import type { StoredEvent } from '../../shared/events.js';
+import type { NodeStatus } from '../system.js';
 
 export type BusMessage =
   /** Committed events, whole (in-process) — the hub delivers them without reading the log. */
@@ -19,6 +20,8 @@ export type BusMessage =
   | { kind: 'destinations' }
   /** A channel mirror was set or removed: nodes re-read the mirrors. */
   | { kind: 'mirrors' }
+  /** A node says how it is (the System page lists every node heard from lately). */
+  | { kind: 'node'; status: NodeStatus }
   /** Close the live connections of a session, or of every session of a user but `exceptSessionId`. */
   | { kind: 'disconnect'; userId?: string; sessionId?: string; exceptSessionId?: string; reason: string }
   /** Local only: the transport may have dropped messages; re-check access and the log. */

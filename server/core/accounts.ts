@@ -159,9 +159,13 @@ export class AccountService {
     await this.endSessions(userId, 'signed out by an admin');
   }
 
-  /** Ends every session of the user (but `except`), and closes their live connections on every node. */
+  /**
+   * Ends every session of the user (but `except`), closes their live connections on every
+   * node, and turns off the push devices those sessions turned on (a lost phone stops ringing).
+   */
   async endSessions(userId: string, reason: string, except?: string): Promise<void> {
     await this.store.revokeUserSessions(userId, except);
+    await this.removeDevices(userId, (sessionId) => sessionId !== except);
     await this.bus.publish({
       kind: 'disconnect',
       userId,
@@ -206,8 +210,17 @@ export class AccountService {
     return { sessionIds, channels: new Set(channels) };
   }
 
+  /** Removes the user's push devices turned on by sessions `ended` says ended. */
+  private async removeDevices(userId: string, ended: (sessionId: string | null) => boolean): Promise<void> {
+    const devices = await this.store.destinations.list({ ownerId: userId, kinds: ['push'] });
+    const gone = devices.filter((d) => ended(d.createdBy));
+    for (const device of gone) await this.store.destinations.remove(device.id);
+    if (gone.length > 0) await this.bus.publish({ kind: 'destinations' });
+  }
+
   async logout(actor: Actor): Promise<void> {
     await this.store.revokeSession(actor.sessionId);
+    await this.removeDevices(actor.user.id, (sessionId) => sessionId === actor.sessionId);
     await this.bus.publish({ kind: 'disconnect', sessionId: actor.sessionId, reason: 'logged out' });
   }
 

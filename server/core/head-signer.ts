@@ -38,6 +38,13 @@ export class HeadSigner {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** The most recent signature this node made, of any channel. */
+  lastSigned(): SignedHead | undefined {
+    let last: SignedHead | undefined;
+    for (const head of this.latest.values()) if (!last || head.signedAt > last.signedAt) last = head;
+    return last;
+  }
+
   start(): void {
     const { intervalMs = 60_000 } = this.options;
     if (intervalMs <= 0 || this.timer) return;

@@ -50,6 +50,8 @@ export function abilitiesOf(actor: Actor) {
     manageChannels: admin,
     manageUsers: admin,
     viewReceipts: admin,
+    manageIntegrations: admin,
+    viewSystem: admin,
     export: true,
   };
 }

@@ -16,6 +16,7 @@ function storeWith(file: string, migrations: readonly (readonly string[])[]): Sq
   return new SqlStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }), {
     kind: 'sqlite',
     sharedByNodes: false,
+    sizes: async () => ({ databaseBytes: 0, walBytes: null }),
     migrations,
     close: async () => {},
   });

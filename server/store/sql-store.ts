@@ -62,6 +62,8 @@ export interface Backend {
    * awaited in a Kysely transaction.
    */
   runTransaction?<T>(steps: Steps<T>): Promise<T>;
+  /** See Store.sizes. */
+  sizes(db: Kysely<Database>): Promise<{ databaseBytes: number; walBytes: number | null }>;
   /**
    * `text` (lower-cased) as a condition on the `signals` table: a substring of its search
    * column. Backends with an index of their own for it say how to use it; the default is
@@ -214,6 +216,10 @@ export class SqlStore implements Store {
 
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.db);
+  }
+
+  sizes(): Promise<{ databaseBytes: number; walBytes: number | null }> {
+    return this.backend.sizes(this.db);
   }
 
   // ---------------------------------------------------------------- the log

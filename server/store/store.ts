@@ -197,6 +197,8 @@ export interface Store {
   close(): Promise<void>;
   /** Cheap liveness probe of the database connection. */
   ping(): Promise<void>;
+  /** How much room the database takes: its size, and its write-ahead log where that is a file of its own. */
+  sizes(): Promise<{ databaseBytes: number; walBytes: number | null }>;
   /**
    * For stores that other processes may write while no bus carries their news (SQLite and
    * the CLI): calls `onChange` within about `intervalMs` after another connection commits.

@@ -1,5 +1,6 @@
 /** Response shapes of the endpoints the web app reads. Event and signal shapes come from shared/. */
 import type { Abilities } from '../../server/core/policy.js';
+import type { DeliveryAttempt } from '../../server/store/integrations.js';
 import type { PublicUser, SignalView, StoredEvent } from '../../shared/events.js';
 
 export type { Abilities };
@@ -49,4 +50,70 @@ export interface Unread {
   read: number;
   unread: number;
   capped: boolean;
+}
+
+/** One of the user's devices with notifications on (`/api/push/subscriptions`). */
+export interface PushDevice {
+  id: string;
+  label: string;
+  channels: string[];
+  /** The push service's host (fcm.googleapis.com, updates.push.services.mozilla.com…). */
+  pushService: string;
+  state: 'active' | 'retrying' | 'paused';
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** What the far side answered a test send. */
+export interface TestSendResult {
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+}
+
+export type DestinationKind = 'webhook' | 'telegram' | 'discord';
+export type DestinationState = 'active' | 'retrying' | 'paused' | 'disabled';
+
+/** An admin-managed destination and where it stands against the log (`/api/destinations`). */
+export interface Destination {
+  id: string;
+  kind: DestinationKind;
+  name: string;
+  /** Where it delivers, without secrets (a Discord token is elided). */
+  target: string;
+  channels: string[];
+  enabled: boolean;
+  state: DestinationState;
+  /** Every event up to here was accepted by the far side, or was not for this destination. */
+  deliveredSeq: number;
+  headSeq: number;
+  /** Events of its channels after `deliveredSeq`, counted up to a cap (`pendingCapped`). */
+  pending: number;
+  pendingCapped: boolean;
+  /** Failed attempts in a row at the waiting event. */
+  attempts: number;
+  failingSince: string | null;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  lastSuccessAt: string | null;
+  secretRotating: boolean;
+  previousSecretUntil: string | null;
+  /** The node holding its lease, when one does. */
+  worker: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DestinationList {
+  items: Destination[];
+  headSeq: number;
+}
+
+export type { DeliveryAttempt };
+
+export interface DeliveryLog {
+  items: DeliveryAttempt[];
+  nextBefore: number | null;
 }

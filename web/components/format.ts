@@ -25,3 +25,21 @@ export function formatTime(iso: string): string {
 export function formatDateTime(iso: string): string {
   return new Date(iso).toLocaleString();
 }
+
+const countFormat = new Intl.NumberFormat(undefined);
+
+/** A count or seq with thousands grouped: 1,204. */
+export function formatCount(value: number): string {
+  return countFormat.format(value);
+}
+
+/** A span of time, short: 45 s, 3 min, 2 h 5 min, 3 d. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} d`;
+}

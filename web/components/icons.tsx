@@ -38,3 +38,21 @@ export function RefreshIcon() {
     </svg>
   );
 }
+
+export function PhoneIcon() {
+  return (
+    <svg {...common}>
+      <rect x="6" y="2" width="12" height="20" rx="2" />
+      <path d="M11 18h2" />
+    </svg>
+  );
+}
+
+export function CopyIcon() {
+  return (
+    <svg {...common}>
+      <rect x="9" y="9" width="12" height="12" rx="2" />
+      <path d="M5 15V5a2 2 0 0 1 2-2h10" />
+    </svg>
+  );
+}

@@ -2,11 +2,13 @@
  * Who is signed in, and the live feed that belongs to that session. The session starts
  * from the server (`/api/me`), or — when the server cannot be reached — from the cached
  * copy of the last `/api/me`, so the dashboard still opens offline. Logging out deletes
- * the cached signals; an expired or disabled session ends with a message saying why.
+ * the cached signals and turns this browser's push notifications off; an expired or disabled
+ * session ends with a message saying why.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError, get, onSignedOut, post, setCsrfToken } from '../api/client.js';
 import type { Me, SessionStart } from '../api/types.js';
+import { turnOffThisDevice } from '../pwa/web-push.js';
 import { loadCache } from './cache.js';
 import { Feed } from './feed.js';
 
@@ -143,6 +145,8 @@ export function SessionProvider(props: { children: ReactNode }) {
     // Taken before the request: the server closes this session's socket, and the feed noticing
     // that may end the session locally (dropping `feedRef`) before the answer arrives.
     const feed = feedRef.current;
+    // While the session still allows it: a signed-out browser gets no more of the account's signals.
+    await turnOffThisDevice();
     try {
       await post('/api/auth/logout');
     } catch {
@@ -153,6 +157,7 @@ export function SessionProvider(props: { children: ReactNode }) {
 
   const signOutEverywhere = useCallback(async () => {
     const feed = feedRef.current;
+    await turnOffThisDevice();
     await post('/api/auth/logout-everywhere');
     await leave(feed, { tone: 'info', text: 'You are signed out on every device.' });
   }, [leave]);

@@ -5,27 +5,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { slugSchema } from '../../../shared/schemas.js';
-import { HeadSigner } from '../../core/head-signer.js';
 import { scopeOf } from '../../core/policy.js';
 import type { Runtime } from '../../runtime.js';
-import { keyLocation, openSigningKey } from '../../signing-key.js';
 import { publicKeyInfo } from '../../core/chain-signer.js';
 import { authenticate } from '../auth.js';
 
 const headQuery = z.strictObject({ channel: slugSchema.optional() });
 
-export function chainRoutes(runtime: Runtime, options: { intervalMs?: number } = {}): FastifyPluginAsyncZod {
+export function chainRoutes(runtime: Runtime): FastifyPluginAsyncZod {
   const { accounts } = runtime;
 
   return async (app) => {
-    const key = await openSigningKey(runtime.store, keyLocation(runtime.config));
-    const signer = new HeadSigner(runtime.store, key, {
-      intervalMs: options.intervalMs,
-      onError: (err) => app.log.warn({ err }, 'signing chain heads failed'),
-    });
-    signer.start();
-    app.addHook('onClose', async () => signer.stop());
-
+    const { signer } = runtime;
     app.get(
       '/chain/key',
       {

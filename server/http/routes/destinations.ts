@@ -365,7 +365,8 @@ export function destinationRoutes(runtime: Runtime): FastifyPluginAsyncZod {
         secret: null,
         ownerId: actor.user.id,
         deliveredSeq: hub.headSeq,
-        createdBy: actor.user.id,
+        // A device belongs to the session that turned it on: signing that session out turns it off.
+        createdBy: actor.sessionId,
       });
 
     /** A user may be notified of the channels they may see; by default all of them. */
@@ -471,6 +472,8 @@ function presentDevice(d: DestinationRecord) {
   return {
     id: d.id,
     label: d.name,
+    // The owner's own browser gave it; the page matches it to tell "this device".
+    endpoint: (d.config as { endpoint?: string }).endpoint ?? null,
     channels: d.channels,
     pushService: describeTarget(d),
     state: d.state,

@@ -2,7 +2,7 @@
  * The cluster store: an existing PostgreSQL server shared by every node. seq is assigned
  * under the log_head row lock, held to commit (see SqlStore.append), never by a sequence.
  */
-import { Kysely, PostgresDialect, type KyselyPlugin } from 'kysely';
+import { Kysely, PostgresDialect, sql, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql-store.js';
@@ -36,6 +36,13 @@ export class PostgresStore extends SqlStore {
     super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins }), {
       kind: 'postgres',
       sharedByNodes: true,
+      // The server's WAL is shared by every database on it: not this installation's to report.
+      sizes: async (db) => {
+        const { rows } = await sql<{
+          bytes: number | string;
+        }>`SELECT pg_database_size(current_database()) AS bytes`.execute(db);
+        return { databaseBytes: Number(rows[0]?.bytes ?? 0), walBytes: null };
+      },
       migrations: postgresMigrations,
       close: async () => {},
     });

@@ -42,6 +42,7 @@ export class SqliteStore extends SqlStore {
     super(db, {
       kind: 'sqlite',
       sharedByNodes: false,
+      sizes: async () => ({ databaseBytes: fileSize(raw.name), walBytes: fileSize(`${raw.name}-wal`) }),
       migrations: sqliteMigrations,
       // better-sqlite3 commits (and fsyncs) on the main thread: batch the appends.
       groupCommit: true,
@@ -100,6 +101,15 @@ export class SqliteStore extends SqlStore {
   integrityCheck(): string {
     const rows = this.raw.pragma('integrity_check') as Array<{ integrity_check: string }>;
     return rows.map((r) => r.integrity_check).join('; ');
+  }
+}
+
+/** A file's size in bytes; 0 when it is not there (no WAL between checkpoints, `:memory:`). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The signed-in user's own account: change the password (the server then ends every other
- * session of the account), or sign out on every device, this one included.
+ * The signed-in user's own account: push notifications per device, change the password (the
+ * server then ends every other session of the account), or sign out on every device, this
+ * one included.
  */
 import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
 import { navigate } from '../../router.js';
 import { useSession, useSignedIn } from '../../state/session.js';
+import { NotificationsSection } from './notifications-section.js';
 
 /**
  * The server's schema plus the confirmation, which only the form has: a mistyped new password
@@ -37,6 +39,7 @@ export function AccountPage() {
           </p>
         </div>
       </header>
+      <NotificationsSection />
       <div className="two-col">
         <ChangePasswordForm email={me.user.email} />
         <SignOutEverywhere />

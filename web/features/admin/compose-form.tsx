@@ -13,6 +13,8 @@ import type { Channel } from '../../api/types.js';
 import { fieldErrors } from '../../../shared/field-errors.js';
 import { Field, numberOf, optionalText } from '../../components/form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
+import type { ParsedTextSignal } from '../../../shared/text-signal.js';
+import { PasteSignal } from './paste-signal.js';
 import { SignalPreview } from './signal-preview.js';
 
 interface Draft {
@@ -85,6 +87,22 @@ export function ComposeForm(props: { channels: Channel[] }) {
     setServerErrors({});
     setStatus(null);
   };
+  // A pasted signal fills every field it carries, shown as touched so its errors show at once.
+  const fill = (signal: ParsedTextSignal) => {
+    const fields = { ...signal, takeProfits: signal.takeProfits.map(String) };
+    setDraft((d) => ({
+      ...d,
+      ...fields,
+      entry: String(signal.entry),
+      stopLoss: String(signal.stopLoss),
+      timeframe: signal.timeframe ?? '',
+      leverage: signal.leverage === undefined ? '' : String(signal.leverage),
+      notes: signal.notes ?? '',
+    }));
+    setTouched(new Set(Object.keys(fields)));
+    setServerErrors({});
+    setStatus(null);
+  };
   const setTp = (index: number, value: string) =>
     update({ takeProfits: draft.takeProfits.map((tp, i) => (i === index ? value : tp)) }, `takeProfits.${index}`);
 
@@ -113,6 +131,7 @@ export function ComposeForm(props: { channels: Channel[] }) {
     <div className="compose">
       <form className="card compose__form" onSubmit={(e) => void submit(e)} noValidate aria-label="Compose a signal">
         <h2>New signal</h2>
+        <PasteSignal market={draft.market} onFill={fill} />
         <div className="grid grid--2">
           <Field label="Channel" error={show('channel')}>
             {(ids) => (

@@ -1,6 +1,7 @@
 /** The subscriber's live feed: newest first, filters, history by scrolling, alerts on request. */
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
-import { BellIcon, MonitorIcon } from '../../components/icons.js';
+import { BellIcon, MonitorIcon, PhoneIcon } from '../../components/icons.js';
+import { Link } from '../../router.js';
 import { useSignedIn } from '../../state/session.js';
 import { useAlerts } from './alerts.js';
 import { ConnectionIndicator } from './connection-indicator.js';
@@ -77,6 +78,15 @@ export function DashboardPage() {
               Desktop alerts
             </button>
           </div>
+          {/* The alerts above need this tab open; push reaches the device with signal-desk closed. */}
+          <Link
+            to="/account#notifications"
+            className="button button--small"
+            title="New signals on this phone or computer, even while signal-desk is closed"
+          >
+            <PhoneIcon />
+            Push notifications
+          </Link>
         </div>
       </header>
       <FilterBar filters={filters} channels={channels} onChange={setFilters} />
