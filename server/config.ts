@@ -27,6 +27,7 @@ const envSchema = z.object({
       'must be a comma-separated list of origins like https://app.example.com',
     ),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .int()
@@ -108,6 +109,8 @@ export type Config = {
   databaseUrl: string;
   allowedOrigins: string[];
   logLevel: (typeof LOG_LEVELS)[number];
+  /** JSON lines, readable lines, or (auto) readable when stdout is a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
   sessionTtlMs: number;
   trustProxy: boolean;
   cookieSecure: 'auto' | 'true' | 'false';
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     allowedOrigins: e.ALLOWED_ORIGINS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     trustProxy: e.TRUST_PROXY,
     cookieSecure: e.COOKIE_SECURE,

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
 
-export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)) {
+export async function serve(config: Config, logger: Logger = createLogger(config.logLevel, config.logFormat)) {
   const runtime = await createRuntime(config, logger);
   const { app } = await buildApp(runtime, { logger });
   await app.listen({ port: config.port, host: config.host });
