@@ -40,6 +40,9 @@ interface Results {
     runs: Record<string, { caughtUp: Summary; behind: number; duplicates: number; gaps: number; failed: number }>;
   };
   history: { requests: number; runs: Record<string, Record<string, Summary>> };
+  destinations: { throughput: { eventsPerSecond: number }; lag: { complete: number; delivery: Summary } };
+  webhooks: { ack: Summary; allCreated: boolean; requests: number };
+  metrics: { ratio: number; scrapes: number; off: RunResult; on: RunResult };
   replay: {
     idle: { ack: Summary; health: Summary };
     loaded: { ack: Summary; health: Summary };
@@ -49,12 +52,12 @@ interface Results {
   };
 }
 
-test('the benchmark suite runs at smoke size: complete, in order, no duplicates', { timeout: 180_000 }, () => {
+test('the benchmark suite runs at smoke size: complete, in order, no duplicates', { timeout: 320_000 }, () => {
   const out = join(dir, 'quick.json');
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 170_000,
+    timeout: 300_000,
   });
   assert.equal(run.status, 0, `bench exited with ${run.status}:\n${run.stdout}\n${run.stderr}`);
   const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
@@ -107,6 +110,17 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
   }
   assert.ok(replay.replayedPerSecond > 0, 'the replays were under way while the probes ran');
   assert.equal(replay.duplicates + replay.gaps, 0, 'each replay in order, once');
+
+  assert.ok(results.destinations.throughput.eventsPerSecond > 0, 'destinations: throughput measured');
+  assert.equal(results.destinations.lag.complete, 1, 'destinations: every event reached every destination');
+  assert.ok(results.destinations.lag.delivery.n > 0);
+  assert.ok(results.webhooks.ack.n > 0 && results.webhooks.ack.p99 > 0, 'webhook acknowledgements timed');
+  assert.ok(results.webhooks.allCreated, 'every webhook alert was accepted');
+  for (const run of [results.metrics.off, results.metrics.on]) {
+    assert.equal(run.completeness, 1, 'metrics on and off: every delivery arrived');
+  }
+  assert.ok(results.metrics.scrapes > 0, '/metrics was scraped during the "on" run');
+  assert.ok(Number.isFinite(results.metrics.ratio));
 
   const disk = results.durable.disk?.commits ?? [];
   assert.equal(disk.length, results.durable.rates.length, 'the disk alone ran every durable rate');

@@ -4,7 +4,7 @@
  *
  *   --quick                 CI smoke size (seconds, a few hundred clients)
  *   --only fanout,storm     measurements to run (fanout, saturation, durable, memory, storm, history, replay,
- *                           destinations)
+ *                           destinations, webhooks, metrics)
  *   --systems floor,plain   systems to run (floor, plain, signal-desk)
  *   --sizes 5000,20000      fan-out subscriber counts instead of the plan's
  *   --server-args=--cpu-prof  extra node flags for every server started (profiling)
@@ -26,6 +26,8 @@ import { main as clusterLatency } from './cluster/latency.js';
 import { BenchContext } from './lib/context.js';
 import { SYSTEMS, type SystemName } from './lib/systems.js';
 import { destinations } from './measure/destinations.js';
+import { metricsCost, metricsCostPlan } from './measure/metrics-cost.js';
+import { webhookAck } from './measure/webhook-ack.js';
 import { durable } from './measure/durable.js';
 import { fanout, fanoutPlan } from './measure/fanout.js';
 import { history } from './measure/history.js';
@@ -43,6 +45,8 @@ const MEASUREMENTS = [
   'saturation',
   'replay',
   'destinations',
+  'webhooks',
+  'metrics',
 ] as const;
 type Measurement = (typeof MEASUREMENTS)[number];
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
     measurements.includes('memory') ? Math.max(...memoryPlan(quick).sizes) : 0,
     measurements.includes('storm') ? stormPlan(quick).subscribers : 0,
     measurements.includes('replay') ? replayPlan(quick).replayers : 0,
+    measurements.includes('metrics') ? metricsCostPlan(quick).subscribers : 0,
     1,
   );
   const results: Record<string, unknown> = {
@@ -173,7 +178,18 @@ async function main(): Promise<void> {
     { quick, systems, sizes, serverArgs, heapSnapshots, generators: Number(values.generators), log },
     needed,
   );
-  const run = { fanout, saturation, durable, memory, storm, history, replay: replayLoad, destinations } as const;
+  const run = {
+    fanout,
+    saturation,
+    durable,
+    memory,
+    storm,
+    history,
+    replay: replayLoad,
+    destinations,
+    webhooks: webhookAck,
+    metrics: metricsCost,
+  } as const;
   try {
     for (const m of measurements) {
       const started = Date.now();

@@ -69,6 +69,7 @@ describe('sign-in throttles', () => {
         ),
       );
       const counts = tally(attempts);
+      console.log(`[security] 300 concurrent guesses at one account: ${JSON.stringify(counts)}`);
       assert.ok((counts[401] ?? 0) <= 5, `evaluated (401): ${counts[401]}, all: ${JSON.stringify(counts)}`);
       assert.equal((counts[401] ?? 0) + (counts[429] ?? 0), 300, JSON.stringify(counts));
       assert.equal(attempts[150]!.status, 429, 'the right password at position 150 did not get through');
