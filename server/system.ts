@@ -11,6 +11,8 @@ export interface NodeStatus {
   node: string;
   version: string;
   headSeq: number;
+  /** Events committed to the log that this node's hub had not received when it announced. */
+  lagEvents: number;
   connections: number;
   startedAt: string;
   at: number;
@@ -64,10 +66,15 @@ export class SystemMonitor {
   }
 
   private async announce(): Promise<void> {
+    // The log's head is read before the hub's, so an event committed in between cannot make a
+    // node that keeps up look behind; a node whose bus stalled shows the events it is missing.
+    const logHead = await this.runtime.store.headSeq().catch(() => null);
+    const headSeq = this.runtime.hub.headSeq;
     const status: NodeStatus = {
       node: this.runtime.nodeId,
       version: this.runtime.metrics.info.version,
-      headSeq: this.runtime.hub.headSeq,
+      headSeq,
+      lagEvents: logHead === null ? 0 : Math.max(0, logHead - headSeq),
       connections: this.total(),
       startedAt: new Date(this.runtime.metrics.startedAt).toISOString(),
       at: Date.now(),
@@ -122,7 +129,7 @@ export class SystemMonitor {
           id: n.node,
           version: n.version,
           headSeq: n.headSeq,
-          lagEvents: Math.max(0, clusterHead - n.headSeq),
+          lagEvents: n.lagEvents,
           connections: n.connections,
           startedAt: n.startedAt,
           seenSecondsAgo: Math.round((now - n.at) / 1000),

@@ -18,6 +18,8 @@ const DestinationsPage = lazy(() =>
 );
 const UsersPage = lazy(() => import('./features/admin/users-page.js').then((m) => ({ default: m.UsersPage })));
 const SourcesPage = lazy(() => import('./features/sources/sources-page.js').then((m) => ({ default: m.SourcesPage })));
+const TokensPage = lazy(() => import('./features/tokens/tokens-page.js').then((m) => ({ default: m.TokensPage })));
+const SystemPage = lazy(() => import('./features/system/system-page.js').then((m) => ({ default: m.SystemPage })));
 
 export interface RouteDef {
   path: string;
@@ -41,15 +43,28 @@ export const ROUTES: readonly RouteDef[] = [
     render: () => <ChannelsPage />,
   },
   { path: '/admin/users', title: 'Users', nav: 'Users', requires: 'manageUsers', render: () => <UsersPage /> },
-  // Admins only: the server refuses everyone else (there is no ability of its own for destinations yet).
   {
     path: '/admin/destinations',
     title: 'Destinations',
     nav: 'Destinations',
-    requires: 'manageChannels',
+    requires: 'manageIntegrations',
     render: () => <DestinationsPage />,
   },
-  { path: '/admin/sources', title: 'Sources', nav: 'Sources', requires: 'publish', render: () => <SourcesPage /> },
+  {
+    path: '/admin/sources',
+    title: 'Sources',
+    nav: 'Sources',
+    requires: 'manageIntegrations',
+    render: () => <SourcesPage />,
+  },
+  {
+    path: '/admin/tokens',
+    title: 'API tokens',
+    nav: 'Tokens',
+    requires: 'manageIntegrations',
+    render: () => <TokensPage />,
+  },
+  { path: '/admin/system', title: 'System', nav: 'System', requires: 'viewSystem', render: () => <SystemPage /> },
   // Reached from the user's name in the top bar.
   { path: '/account', title: 'Account', render: () => <AccountPage /> },
 ];

@@ -2,14 +2,15 @@
  * Two real nodes on one PostgreSQL database share the delivery of a webhook destination:
  * exactly one of them works it at a time (the lease), and when that node is killed the other
  * takes over once the lease expires. The receiver ends with every event once by its
- * `webhook-id`, in seq order, whichever node sent it.
+ * `webhook-id`, in seq order, whichever node sent it. The System page's view, asked of either
+ * node, lists both.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { skipWithoutPostgres } from '../helpers/databases.js';
 import { Api, signalBody } from '../helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { createChannels, sleep, startCluster, type Cluster } from './helpers/cluster.js';
+import { createChannels, createSubscriber, sleep, startCluster, type Cluster } from './helpers/cluster.js';
 
 describe('cluster: destinations and mirrors over two nodes', { skip: await skipWithoutPostgres() }, () => {
   let cluster: Cluster;
@@ -22,11 +23,40 @@ describe('cluster: destinations and mirrors over two nodes', { skip: await skipW
       DESTINATION_LEASE_SECONDS: '3',
       SIGNAL_DESK_TEST_RETRY_SCALE: '0.01',
     });
-    await createChannels(cluster.admin, ['gold', 'vip', 'free']);
+    await createChannels(cluster.admin, ['gold', 'vip', 'free', 'desk']);
   });
   after(async () => {
     await cluster?.close();
     await receiver?.close();
+  });
+
+  test('either node lists both in the System view, in step with the log; subscribers are refused it', async () => {
+    for (const node of cluster.nodes) {
+      const res = await new Api(node.url, cluster.admin.token).post('/api/signals', signalBody('desk'));
+      assert.equal(res.status, 201);
+    }
+    const head = (await cluster.admin.api.get('/api/system')).body.headSeq as number;
+    // Nodes announce themselves every 5 s: wait for a round that saw both publishes.
+    for (const node of cluster.nodes) {
+      const api = new Api(node.url, cluster.admin.token);
+      let view = (await api.get('/api/system')).body;
+      const settled = (v: typeof view) =>
+        v.nodes.length === 2 && v.nodes.every((n: { headSeq: number }) => n.headSeq >= head);
+      for (let i = 0; i < 150 && !settled(view); i++) {
+        await sleep(100);
+        view = (await api.get('/api/system')).body;
+      }
+      assert.ok(settled(view), JSON.stringify(view.nodes));
+      assert.equal(view.node.store, 'postgres');
+      assert.equal(new Set(view.nodes.map((n: { id: string }) => n.id)).size, 2, 'two distinct nodes');
+      assert.ok(
+        view.nodes.some((n: { id: string }) => n.id === view.node.id),
+        'the answering node is listed',
+      );
+      for (const n of view.nodes) assert.equal(n.lagEvents, 0, `${n.id} announced itself behind`);
+    }
+    const subscriber = await createSubscriber(cluster.admin, ['desk'], cluster.nodes[1]!.url);
+    assert.equal((await subscriber.api.get('/api/system')).status, 403);
   });
 
   test(
@@ -89,7 +119,7 @@ describe('cluster: destinations and mirrors over two nodes', { skip: await skipW
   );
 
   test('two nodes release a delayed mirror once', { timeout: 60_000 }, async () => {
-    // The node the first test killed stays down: ask one that runs.
+    // The node the hand-over test killed stays down: ask one that runs.
     const api = new Api(cluster.nodes.find((n) => n.running)!.url, cluster.admin.token);
     assert.equal(
       (await api.request('PUT', '/api/channels/free/mirror', { origin: 'vip', delaySeconds: 1 })).status,

@@ -1,8 +1,14 @@
 /** Response shapes of the endpoints the web app reads. Event and signal shapes come from shared/. */
 import type { Abilities } from '../../server/core/policy.js';
-import type { DeliveryAttempt } from '../../server/store/integrations.js';
+import type { ApiTokenRecord, DeliveryAttempt, MirrorRecord } from '../../server/store/integrations.js';
+import type { SystemMonitor } from '../../server/system.js';
 import type { PublicUser, SignalView, StoredEvent } from '../../shared/events.js';
 
+/**
+ * What the signed-in user may do, from the server's policy: `publish`, `updateSignals`,
+ * `manageChannels`, `manageUsers`, `viewReceipts`, `manageIntegrations` (API tokens,
+ * destinations, sources), `viewSystem` (the System page), `export`.
+ */
 export type { Abilities };
 
 export interface Channel {
@@ -117,3 +123,21 @@ export interface DeliveryLog {
   items: DeliveryAttempt[];
   nextBefore: number | null;
 }
+
+/** An API token as listed (`GET /api/tokens`): never the token itself. */
+export type ApiToken = ApiTokenRecord;
+
+/** `POST /api/tokens`: the record and, this once, the token. */
+export type CreatedApiToken = ApiTokenRecord & { token: string };
+
+/** A channel receiving another's events after a delay (`GET /api/mirrors`). */
+export type Mirror = MirrorRecord;
+
+/**
+ * `GET /api/system`, typed from the server's own snapshot so the page and the server cannot
+ * drift apart: this node, every node heard from lately, connections and deliveries over the
+ * last hour, latency over the last 5 minutes, database size, signing key, destinations, replays.
+ */
+export type SystemStatus = Awaited<ReturnType<SystemMonitor['snapshot']>>;
+export type SystemNode = SystemStatus['nodes'][number];
+export type SystemSample = SystemStatus['history'][number];

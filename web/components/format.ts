@@ -43,3 +43,17 @@ export function formatDuration(ms: number): string {
   if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
   return `${Math.floor(h / 24)} d`;
 }
+
+const bytesFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** A size in bytes, in binary units: 812 B, 4.2 MiB, 1.3 GiB. */
+export function formatBytes(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${bytesFormat.format(unit === 0 ? Math.round(value) : value)} ${UNITS[unit]}`;
+}

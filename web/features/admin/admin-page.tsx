@@ -2,6 +2,7 @@
 import { useState, useSyncExternalStore } from 'react';
 import { SideBadge, StatusBadge } from '../../components/badges.js';
 import { formatPrice, formatTime } from '../../components/format.js';
+import { OriginLine } from '../../components/origin-note.js';
 import { Link } from '../../router.js';
 import { useSignedIn } from '../../state/session.js';
 import { ComposeForm } from './compose-form.js';
@@ -41,6 +42,8 @@ export function AdminPage() {
                 </span>
                 <StatusBadge view={view} />
                 {me.abilities.viewReceipts ? <ReceiptsSummary signalId={view.id} refreshKey={view.lastSeq} /> : null}
+                {/* A release of another channel's signal: its updates follow the original's by themselves. */}
+                {view.origin ? <OriginLine origin={view.origin} releasedAt={view.createdAt} /> : null}
               </div>
               {me.abilities.updateSignals ? <LifecycleActions view={view} /> : null}
             </li>

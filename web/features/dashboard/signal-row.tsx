@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { SignalView } from '../../../shared/events.js';
 import { SideBadge, StatusBadge } from '../../components/badges.js';
 import { formatPrice, formatTime } from '../../components/format.js';
+import { OriginLine, originSummary } from '../../components/origin-note.js';
 import { Link } from '../../router.js';
 
 /** One signal in the feed: everything a trader needs at a glance, and a link to its timeline. */
@@ -16,7 +17,10 @@ export const SignalRow = memo(function SignalRow(props: { view: SignalView; fres
       data-seq={view.seq}
       data-symbol={view.symbol}
       data-status={view.status}
-      aria-label={`${view.side} ${view.symbol}, ${view.status.replace('_', ' ')}`}
+      // The label replaces the row's text for screen readers: a late copy must say so here too.
+      aria-label={`${view.side} ${view.symbol}, ${view.status.replace('_', ' ')}${
+        view.origin ? `, ${originSummary(view.origin, view.createdAt)}` : ''
+      }`}
     >
       <div className="signal-row__main">
         <SideBadge side={view.side} />
@@ -26,6 +30,7 @@ export const SignalRow = memo(function SignalRow(props: { view: SignalView; fres
           {view.market} · #{view.channel}
           {view.timeframe ? ` · ${view.timeframe}` : ''}
         </span>
+        {view.origin ? <OriginLine origin={view.origin} releasedAt={view.createdAt} /> : null}
       </div>
       <dl className="signal-row__prices">
         <div>

@@ -6,13 +6,15 @@ import { ApiError, get } from '../../api/client.js';
 import type { SignalDetail } from '../../api/types.js';
 import { SideBadge, StatusBadge } from '../../components/badges.js';
 import { formatDateTime, formatPrice } from '../../components/format.js';
+import { OriginNotice } from '../../components/origin-note.js';
 import { Link } from '../../router.js';
 import { useSignedIn } from '../../state/session.js';
 import { LifecycleActions } from '../admin/lifecycle-actions.js';
 import { ReceiptsSummary } from '../admin/receipts.js';
 
 function describe(event: StoredEvent): string {
-  if (event.type === 'signal.created') return 'Published';
+  if (event.type === 'signal.created')
+    return event.data.origin ? `Released from #${event.data.origin.channel}` : 'Published';
   const { data } = event;
   if (data.type === 'tp_hit') return `Take-profit ${data.level ?? ''} hit`;
   return UPDATE_LABELS[data.type];
@@ -67,6 +69,7 @@ export function SignalPage(props: { id: string }) {
           {view.leverage ? ` · ${view.leverage}×` : ''}
         </span>
       </header>
+      {view.origin ? <OriginNotice origin={view.origin} releasedAt={view.createdAt} channel={view.channel} /> : null}
       <div className="two-col">
         <section className="card" aria-label="Levels">
           <dl className="levels">
@@ -119,6 +122,9 @@ export function SignalPage(props: { id: string }) {
                 <p className="muted small">
                   <time dateTime={event.createdAt}>{formatDateTime(event.createdAt)}</time> · #{event.seq} ·{' '}
                   <code title={event.hash}>{event.hash.slice(0, 10)}</code>
+                  {event.data.origin
+                    ? ` · first published in #${event.data.origin.channel} ${formatDateTime(event.data.origin.createdAt)}`
+                    : ''}
                 </p>
               </li>
             ))}
