@@ -96,9 +96,10 @@ async function register(store: Store, key: ActiveSigningKey): Promise<void> {
 /** The active key kept in the database, created by the first node that finds none. */
 async function databaseKey(store: Store): Promise<ActiveSigningKey> {
   let record = await store.signingKey();
-  if (!record?.privateKey) {
+  if (!record) {
     const pair = generateSigningKey();
-    await store.addSigningKey({
+    // Nodes starting together may all find none: one adds its key, and every one gets that one.
+    record = await store.claimSigningKey({
       id: uuidv7(),
       algorithm: SIGNING_ALGORITHM,
       publicKey: pair.publicKeyPem,
@@ -106,8 +107,6 @@ async function databaseKey(store: Store): Promise<ActiveSigningKey> {
       createdAt: new Date().toISOString(),
       retiredAt: null,
     });
-    // Another node may have added one at the same moment: the oldest wins everywhere.
-    record = await store.signingKey();
   }
   if (!record?.privateKey) {
     throw new Error(

@@ -105,6 +105,8 @@ class IdempotentReplay extends Error {
 }
 
 const now = () => new Date().toISOString();
+/** PostgreSQL advisory lock taken while the first signing key is created (migrations use 0x5d6d16). */
+const SIGNING_KEY_LOCK = 0x5d_6d_17;
 
 function toEvent(row: Selectable<EventsTable>): StoredEvent {
   return {
@@ -922,6 +924,26 @@ export class SqlStore implements Store {
         retired_at: key.retiredAt,
       })
       .execute();
+  }
+
+  async claimSigningKey(key: SigningKeyRecord): Promise<SigningKeyRecord> {
+    const insert = (db: Kysely<Database>) =>
+      sql`INSERT INTO signing_keys (id, algorithm, public_key, private_key, created_at, retired_at)
+        SELECT ${key.id}, ${key.algorithm}, ${key.publicKey}, ${key.privateKey}, ${key.createdAt}, ${key.retiredAt}
+        WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)`.execute(db);
+    if (this.kind === 'postgres') {
+      // Read committed lets two transactions both see no key: they take turns on a lock instead.
+      await this.db.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`.execute(trx);
+        await insert(trx);
+      });
+    } else {
+      // One statement runs under SQLite's write lock: the check and the insert cannot interleave.
+      await insert(this.db);
+    }
+    const active = await this.signingKey();
+    if (!active) throw new Error('no active signing key after claiming one');
+    return active;
   }
 
   async retireSigningKey(id: string, at: string): Promise<void> {

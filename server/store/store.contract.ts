@@ -573,6 +573,34 @@ export function runStoreContract(
       );
     });
 
+    it('signing keys: of nodes racing to claim the first key, one adds it and every one gets it', async () => {
+      const fresh = await factory();
+      try {
+        // Later candidates carry earlier dates, so "oldest wins" alone could not settle the race.
+        const candidate = (i: number) => ({
+          id: `claim-${i}`,
+          algorithm: 'ed25519',
+          publicKey: `pub-${i}`,
+          privateKey: `priv-${i}`,
+          createdAt: new Date(Date.UTC(2026, 0, 10 - i)).toISOString(),
+          retiredAt: null,
+        });
+        const claimed = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => fresh.store.claimSigningKey(candidate(i))),
+        );
+        assert.equal(new Set(claimed.map((k) => k.id)).size, 1, 'every claimant got the same key');
+        assert.deepEqual(
+          (await fresh.store.signingKeys()).map((k) => k.id),
+          [claimed[0]?.id],
+        );
+        // With a key active, a claim adds nothing.
+        assert.equal((await fresh.store.claimSigningKey(candidate(9))).id, claimed[0]?.id);
+        assert.equal((await fresh.store.signingKeys()).length, 1);
+      } finally {
+        await fresh.destroy();
+      }
+    });
+
     it('every table is moved, rebuilt or declared transient; exportState → importState copies every row', async () => {
       const classified: ReadonlySet<string> = new Set(Object.values(TABLES).flat());
       const unknown = (await h.tables()).filter((t) => !classified.has(t) && !t.startsWith('signals_search_'));

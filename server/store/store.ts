@@ -301,6 +301,11 @@ export interface Store {
   /** Every key ever added, retired ones included, oldest first. */
   signingKeys(): Promise<SigningKeyRecord[]>;
   addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Adds `key` only when no key is active, atomically across nodes, and returns the active key
+   * afterwards: of nodes racing to create the first key, one adds it and every one gets it.
+   */
+  claimSigningKey(key: SigningKeyRecord): Promise<SigningKeyRecord>;
   retireSigningKey(id: string, at: string): Promise<void>;
   /** Drops the private half from the database (it moved to a key file); the public half stays. */
   forgetPrivateKey(id: string): Promise<void>;
