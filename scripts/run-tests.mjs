@@ -19,6 +19,14 @@ function collect(dir, out) {
   return out;
 }
 
+// Suites that start servers, browsers or the benchmark go first: the runner takes files in
+// order, two at a time, and the long ones started last would leave one lane running alone.
+const HEAVY = ['bench/', 'test/reliability/', 'test/security/starvation', 'test/browser/', 'test/cluster/', 'test/cli/'];
+const weight = (file) => {
+  const i = HEAVY.findIndex((prefix) => file.startsWith(prefix));
+  return i === -1 ? 0 : HEAVY.length - i;
+};
+
 const files = ['server', 'shared', 'test', 'bench', 'web']
   .flatMap((dir) => {
     try {
@@ -28,7 +36,7 @@ const files = ['server', 'shared', 'test', 'bench', 'web']
     }
   })
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
-  .sort();
+  .sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
 
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(', ')}`);

@@ -5,8 +5,6 @@
  * in a page of its own, signed in beforehand, as on another device.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { SignalDetail } from '../../web/api/types.js';
@@ -22,11 +20,9 @@ import {
   type Account,
   type TestServer,
 } from '../helpers/server.js';
-import { browserUnavailable, ensureWebBuilt, launchBrowser } from './browser.js';
+import { browserUnavailable, DESKTOP, ensureWebBuilt, launchBrowser, saveScreenshot } from './browser.js';
 
 const skip = browserUnavailable();
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const DESKTOP = { width: 1280, height: 800 };
 const ADMIN_EMAIL = 'admin@example.test';
 const SUB_EMAIL = 'account-owner@example.test';
 const OTHER_EMAIL = 'account-reset@example.test';
@@ -127,9 +123,8 @@ describe('accounts and lifecycle prices in chromium', { skip: skip ?? false, tim
       401,
     );
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await owner.mouse.move(0, 0);
-    await owner.screenshot({ path: join(SCREENSHOTS, 'account-desktop.png') });
+    await saveScreenshot(owner, 'account-desktop');
 
     await signIn(laptop, server.url, SUB_EMAIL, NEW_PASSWORD);
     await waitLive(laptop);

@@ -4,13 +4,24 @@
  * chromium fails the suite; locally the suite is skipped with a message saying why.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = new URL('../..', import.meta.url).pathname;
 export const WEB_ROOT = join(root, 'dist', 'web');
+const SCREENSHOTS = join(root, 'docs', 'screenshots');
+
+/** The viewports the pictures in the docs are taken at. */
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Saves what `page` shows as `docs/screenshots/<name>.png`, a picture the docs show. */
+export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), ...options });
+}
 
 /** Why the browser suite cannot run here, or null when it can. Throws in CI instead of skipping. */
 export function browserUnavailable(): string | null {

@@ -7,8 +7,6 @@
  * rotation, rename, and the log's older pages.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startPushService, type PushService } from '../helpers/push-service.js';
@@ -22,11 +20,9 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { browserUnavailable, ensureWebBuilt, launchBrowser } from './browser.js';
+import { browserUnavailable, DESKTOP, ensureWebBuilt, launchBrowser, saveScreenshot } from './browser.js';
 
 const skip = browserUnavailable();
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const DESKTOP = { width: 1280, height: 800 };
 const NAME = 'Order router';
 
 /** Resolves once the destination's attributes on the page say what `expected` says (the list refreshes itself). */
@@ -166,10 +162,9 @@ describe('destinations in chromium', { skip: skip ?? false, timeout: 90_000 }, (
     );
     await retries.first().getByText(/503/).first().waitFor();
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.mouse.move(0, 0);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(SCREENSHOTS, 'destinations-desktop.png') });
+    await saveScreenshot(page, 'destinations-desktop');
 
     // The receiver is back: the waiting event goes out at its next try, by itself, and nothing is skipped.
     receiver.reset();

@@ -6,7 +6,7 @@
  * decrypts what the server sends.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,12 +22,17 @@ import {
   type Account,
   type TestServer,
 } from '../helpers/server.js';
-import { browserUnavailable, CHROMIUM, ensureWebBuilt, launchBrowser } from './browser.js';
+import {
+  browserUnavailable,
+  CHROMIUM,
+  DESKTOP,
+  ensureWebBuilt,
+  launchBrowser,
+  PHONE,
+  saveScreenshot,
+} from './browser.js';
 
 const skip = browserUnavailable();
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const SUB_EMAIL = 'notified@example.test';
 
 interface ManifestIcon {
@@ -393,10 +398,9 @@ describe('the installable app and push notifications in chromium', { skip: skip 
     const three = (await push.waitForNotifications(clientHash, 3, 10_000)) as Record<string, unknown>[];
     assert.equal(three[2]?.title, 'Notifications are on');
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.setViewportSize(PHONE);
     await page.evaluate(() => document.getElementById('notifications')?.scrollIntoView({ block: 'start' }));
-    await page.screenshot({ path: join(SCREENSHOTS, 'notifications-phone.png') });
+    await saveScreenshot(page, 'notifications-phone');
     await page.setViewportSize(DESKTOP);
 
     // Turned off: the server forgets the device at once and the browser's subscription ends too.

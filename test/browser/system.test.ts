@@ -7,8 +7,6 @@
  * subscriber is told when and where it was first published.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
@@ -23,11 +21,9 @@ import {
   type Subscriber,
   type TestServer,
 } from '../helpers/server.js';
-import { browserUnavailable, ensureWebBuilt, launchBrowser } from './browser.js';
+import { browserUnavailable, DESKTOP, ensureWebBuilt, launchBrowser, saveScreenshot } from './browser.js';
 
 const skip = browserUnavailable();
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const DESKTOP = { width: 1280, height: 800 };
 const FREE_EMAIL = 'free-reader@example.test';
 
 async function signIn(page: Page, url: string, email: string): Promise<void> {
@@ -237,8 +233,7 @@ describe('system, tokens and mirrors in chromium', { skip: skip ?? false, timeou
     await open(page, 'System', 'System');
     await tileValue(page.getByTestId('tile-connections'), (v) => Number(v) >= 4);
     await page.getByTestId('tile-delivery-p99').and(page.locator(':not([data-value=""])')).waitFor();
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.mouse.move(0, 0);
-    await page.screenshot({ path: join(SCREENSHOTS, 'system-desktop.png'), fullPage: true });
+    await saveScreenshot(page, 'system-desktop', { fullPage: true });
   });
 });

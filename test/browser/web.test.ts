@@ -3,20 +3,15 @@
  * separate browser contexts, each step building on the one before, as people use it.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { login, PASSWORD, publish, startServer, type Account, type TestServer } from '../helpers/server.js';
-import { browserUnavailable, ensureWebBuilt, launchBrowser } from './browser.js';
+import { browserUnavailable, DESKTOP, ensureWebBuilt, launchBrowser, PHONE, saveScreenshot } from './browser.js';
 
 const skip = browserUnavailable();
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
 const ADMIN_EMAIL = 'admin@example.test';
 const SUB_EMAIL = 'trader@example.test';
 const OUTSIDER_EMAIL = 'outsider@example.test';
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
 /** Symbols of the feed rows on screen, top to bottom. */
 async function feedSymbols(page: Page): Promise<string[]> {
@@ -353,7 +348,6 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
     await admin.getByLabel('Source').fill('Gold desk');
     await admin.getByTestId('preview').getByText('Ready to publish.').waitFor();
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await sub.mouse.move(0, 0);
     for (const [name, viewport] of [
       ['desktop', DESKTOP],
@@ -362,13 +356,13 @@ describe('web app in chromium', { skip: skip ?? false, timeout: 180_000 }, () =>
       await sub.setViewportSize(viewport);
       await admin.setViewportSize(viewport);
       await sub.waitForTimeout(300); // let the highlight and layout settle before the picture
-      await sub.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`) });
+      await saveScreenshot(sub, `dashboard-${name}`);
       await admin.evaluate(() => window.scrollTo(0, 0));
-      await admin.screenshot({ path: join(SCREENSHOTS, `admin-${name}.png`) });
+      await saveScreenshot(admin, `admin-${name}`);
     }
     await sub.setViewportSize(DESKTOP);
     await sub.emulateMedia({ colorScheme: 'dark' });
-    await sub.screenshot({ path: join(SCREENSHOTS, 'dashboard-desktop-dark.png') });
+    await saveScreenshot(sub, 'dashboard-desktop-dark');
   });
 
   it('the unread count follows the user from one device to another', async () => {

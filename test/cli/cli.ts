@@ -1,14 +1,14 @@
 /**
- * Runs the real CLI as its own process, from source (`node --import tsx server/cli/main.ts`)
- * so tests never depend on a stale build, and a real `serve` process beside it.
+ * Runs the real CLI as its own process (the build when it is fresh, else the sources: see
+ * `../helpers/entry.ts`), and a real `serve` process beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { entryArgs } from '../helpers/entry.js';
 import { Api, PASSWORD, type Account } from '../helpers/server.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = 'server/cli/main.ts';
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +17,7 @@ export interface CliResult {
 }
 
 export async function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [...entryArgs('cli/main'), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -68,7 +68,7 @@ export interface ServeProcess {
 
 /** `signal-desk serve` on a free port; resolves once it says it is serving. */
 export async function serveProcess(databaseUrl: string): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const child = spawn(process.execPath, [...entryArgs('cli/main'), 'serve'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

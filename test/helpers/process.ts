@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { entryArgs } from './entry.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -65,7 +66,7 @@ export class ServerProcess {
     if (this.child) throw new Error('server process already running');
     const sticky = this.options.stickyPort ?? true;
     const port = sticky && this.port ? String(this.port) : (this.options.env.PORT ?? '0');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    const child = spawn(process.execPath, entryArgs('main'), {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

@@ -4,10 +4,10 @@
  * every few seconds while the page is open, so a backlog draining or a retry waiting can be
  * watched without reloading.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
 import { get } from '../../api/client.js';
 import type { DestinationList } from '../../api/types.js';
 import { formatCount, formatTime } from '../../components/format.js';
+import { usePolling } from '../../components/use-polling.js';
 import { useSignedIn } from '../../state/session.js';
 import { DestinationForm } from './destination-form.js';
 import { DestinationItem } from './destination-item.js';
@@ -16,43 +16,15 @@ const REFRESH_MS = 2_000;
 
 export function DestinationsPage() {
   const { me } = useSignedIn();
-  const [list, setList] = useState<DestinationList | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [tick, setTick] = useState(0);
-  const [refreshedAt, setRefreshedAt] = useState<string | null>(null);
-  const loading = useRef(false);
-
-  const load = useCallback(async () => {
-    // A slow answer is not asked for again on top of itself.
-    if (loading.current) return;
-    loading.current = true;
-    try {
-      setList(await get<DestinationList>('/api/destinations'));
-      setError(null);
-      setRefreshedAt(new Date().toISOString());
-      setTick((t) => t + 1);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      loading.current = false;
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-    const timer = setInterval(() => {
-      // A hidden tab has nobody watching; it catches up when it is shown again.
-      if (!document.hidden) void load();
-    }, REFRESH_MS);
-    const onVisible = () => {
-      if (!document.hidden) void load();
-    };
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      clearInterval(timer);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
-  }, [load]);
+  // A tick per good answer: an open delivery log refreshes with the list.
+  const {
+    data: list,
+    error,
+    receivedAt,
+    refresh,
+  } = usePolling(() => get<DestinationList>('/api/destinations'), REFRESH_MS);
+  const refreshedAt = receivedAt === null ? null : new Date(receivedAt).toISOString();
+  const tick = receivedAt ?? 0;
 
   return (
     <div className="page">
@@ -77,7 +49,7 @@ export function DestinationsPage() {
         </p>
       ) : null}
       <div className="sidebar-layout">
-        <DestinationForm channels={me.channels} onCreated={() => void load()} />
+        <DestinationForm channels={me.channels} onCreated={refresh} />
         <section className="card" aria-labelledby="destinations-heading">
           <h2 id="destinations-heading">All destinations</h2>
           {list === null ? (
@@ -94,7 +66,7 @@ export function DestinationsPage() {
                   destination={destination}
                   channels={me.channels}
                   tick={tick}
-                  onChanged={() => void load()}
+                  onChanged={refresh}
                 />
               ))}
             </ul>

@@ -2,10 +2,10 @@
  * A source's request log, newest first, refreshed every few seconds while it is open: when,
  * from where, what became of it, why, and a link to the signal it made or closed.
  */
-import { useCallback, useEffect, useState } from 'react';
 import type { SourceRequest } from '../../../server/store/integrations.js';
 import { get } from '../../api/client.js';
 import { formatTime } from '../../components/format.js';
+import { usePolling } from '../../components/use-polling.js';
 import { Link } from '../../router.js';
 
 export type SourceRequestView = SourceRequest & { signalId: string | null };
@@ -13,27 +13,18 @@ export type SourceRequestView = SourceRequest & { signalId: string | null };
 const REFRESH_MS = 3000;
 
 export function RequestLog(props: { sourceId: string }) {
-  const [items, setItems] = useState<SourceRequestView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(() => {
-    get<{ items: SourceRequestView[] }>(`/api/sources/${encodeURIComponent(props.sourceId)}/requests?limit=50`)
-      .then((answer) => {
-        setItems(answer.items);
-        setError(null);
-      })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-  }, [props.sourceId]);
-  useEffect(() => {
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
+  const { data, error } = usePolling(
+    () => get<{ items: SourceRequestView[] }>(`/api/sources/${encodeURIComponent(props.sourceId)}/requests?limit=50`),
+    REFRESH_MS,
+  );
+  const items = data?.items ?? null;
 
-  if (error) return <p className="field__error">{error}</p>;
+  if (error && !items) return <p className="field__error">{error}</p>;
   if (!items) return <p className="muted small">Loading…</p>;
   if (items.length === 0) return <p className="muted small">No requests yet.</p>;
   return (
     <div className="request-log" data-testid="request-log">
+      {error ? <p className="field__error">Could not refresh: {error}</p> : null}
       <table>
         <thead>
           <tr>
