@@ -21,7 +21,14 @@ function collect(dir, out) {
 
 // Suites that start servers, browsers or the benchmark go first: the runner takes files in
 // order, two at a time, and the long ones started last would leave one lane running alone.
-const HEAVY = ['bench/', 'test/reliability/', 'test/security/starvation', 'test/browser/', 'test/cluster/', 'test/cli/'];
+const HEAVY = [
+  'bench/',
+  'test/reliability/',
+  'test/security/starvation',
+  'test/browser/',
+  'test/cluster/',
+  'test/cli/',
+];
 const weight = (file) => {
   const i = HEAVY.findIndex((prefix) => file.startsWith(prefix));
   return i === -1 ? 0 : HEAVY.length - i;
