@@ -2,6 +2,8 @@
  * Renders bench/results/full.json into bench/RESULTS.md (the block between the
  * `results:start` / `results:end` markers; the prose around it is kept) and draws
  * bench/results/last-receiver-p99.svg. Usage: node --import tsx bench/report.ts [results.json]
+ * Sections 7–10 (signal-desk alone: replays, destinations, alert intake, metrics) come from
+ * bench/results/reach.json when it is there, with the command that wrote it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +14,10 @@ import type { HistoryResult } from './measure/history.js';
 import type { MemoryResult } from './measure/memory.js';
 import type { SaturationResult } from './measure/saturation.js';
 import type { StormResult } from './measure/storm.js';
+import type { ReplayLoadResult } from './measure/replay-load.js';
+import type { DestinationsResult } from './measure/destinations.js';
+import type { WebhookAckResult } from './measure/webhook-ack.js';
+import type { MetricsCostResult } from './measure/metrics-cost.js';
 import type { Summary } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -36,6 +42,10 @@ interface Results {
   memory?: MemoryResult;
   storm?: StormResult;
   history?: HistoryResult;
+  replay?: ReplayLoadResult;
+  destinations?: DestinationsResult;
+  webhooks?: WebhookAckResult;
+  metrics?: MetricsCostResult;
 }
 
 /** A figure, or '–' where there is none: a NaN in the run (null once written to JSON) or a missing one. */
@@ -252,6 +262,100 @@ function historySection(h: HistoryResult): string {
   ].join('\n');
 }
 
+const pair = (s: Summary) => `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}`;
+
+function replaySection(r: ReplayLoadResult): string {
+  const probes = [
+    ['publish acknowledgement', (p: ReplayLoadResult['idle']) => p.ack],
+    ['`GET /healthz`', (p: ReplayLoadResult['idle']) => p.health],
+  ] as const;
+  return [
+    `### 7. Replays beside publishes (${r.replayers} clients replay a ${r.events.toLocaleString('en')}-event log from seq 0 over Socket.IO while publishes at 10/s and health checks at 20/s are timed, ${r.probeSeconds} s each phase; ms p50 / p99)`,
+    '',
+    table(
+      ['probe', 'idle, before', `while ${r.replayers} replay`, 'idle, after', 'p99 loaded ÷ lower idle p99'],
+      probes.map(([name, pick]) => [
+        name,
+        pair(pick(r.idle)),
+        pair(pick(r.loaded)),
+        pair(pick(r.idleAfter)),
+        ratio(pick(r.loaded).p99, Math.min(pick(r.idle).p99, pick(r.idleAfter).p99)),
+      ]),
+    ),
+    '',
+    `The replaying clients received ${Math.round(r.replayedPerSecond).toLocaleString('en')} events/s together meanwhile, with ${r.duplicates} duplicates and ${r.gaps} gaps.`,
+  ].join('\n');
+}
+
+function destinationsSection(d: DestinationsResult): string {
+  return [
+    `### 8. Destinations (${d.destinations} signed webhooks to a local receiver that answers 200 at once)`,
+    '',
+    table(
+      ['run', 'figure'],
+      [
+        [
+          `burst of ${d.throughput.events.toLocaleString('en')} events, all to every destination`,
+          `${fmt(d.throughput.eventsPerSecond, 1)} events/s (${Math.round(d.throughput.deliveriesPerSecond).toLocaleString('en')} deliveries/s), ${fmt(d.throughput.seconds, 1)} s`,
+        ],
+        [
+          `${d.lag.rate} events/s for ${d.lag.events / d.lag.rate} s, publish acknowledged → arrived at the receiver, every delivery`,
+          `p50 ${fmt(d.lag.delivery.p50, 1)} ms, p99 ${fmt(d.lag.delivery.p99, 1)} ms, max ${fmt(d.lag.delivery.max, 1)} ms; ${fmt(d.lag.complete * 100, 1)} % delivered`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
+function webhookSection(w: WebhookAckResult): string {
+  const statuses = Object.entries(w.statuses)
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(', ');
+  return [
+    `### 9. TradingView alert intake (${w.rate} alerts/s for ${w.seconds} s after ${w.warmup} unmeasured; request sent → 201 read)`,
+    '',
+    table(
+      ['alerts', 'p50 ms', 'p99 ms', 'max ms', 'answers'],
+      [[w.requests, fmt(w.ack.p50, 2), fmt(w.ack.p99, 2), fmt(w.ack.max, 2), statuses]],
+    ),
+  ].join('\n');
+}
+
+function metricsSection(m: MetricsCostResult): string {
+  const rows = (['off', 'on'] as const).map((side) => {
+    const r = m[side];
+    return [
+      side === 'off' ? 'metrics off' : `metrics on, scraped every second (${m.scrapes} scrapes)`,
+      pair(r.lastReceiver),
+      `${fmt(r.completeness * 100, 1)} %`,
+      r.duplicates,
+      m.p99s[side].map((p) => fmt(p, 1)).join(', '),
+    ];
+  });
+  return [
+    `### 10. Cost of metrics (fan-out to ${m.subscribers.toLocaleString('en')} subscribers, ${m.signals} signals at ${m.rate}/s, ${m.repeats} runs each way interleaved, the median run shown; ms from the planned send time)`,
+    '',
+    table(['server', 'last receiver p50 / p99', 'complete', 'duplicates', "every run's p99"], rows),
+    '',
+    `Last-receiver p99, on ÷ off: **${fmt(m.ratio, 2)}×**.`,
+  ].join('\n');
+}
+
+function reachSections(r: Results): string {
+  const m = r.machine;
+  const sections = [
+    r.replay && replaySection(r.replay),
+    r.destinations && destinationsSection(r.destinations),
+    r.webhooks && webhookSection(r.webhooks),
+    r.metrics && metricsSection(r.metrics),
+  ].filter(Boolean);
+  return [
+    `Sections 7–10: run ${r.startedAt} → ${r.finishedAt ?? '?'} with \`${r.command}\` on ${m.cpus} × ${m.model ?? 'CPU'}, Node ${m.node}; load average ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start.`,
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ].join('\n');
+}
+
 function chart(f: FanoutResult): string {
   const W = 640;
   const H = 380;
@@ -327,6 +431,12 @@ function render(r: Results): string {
 
 const input = process.argv[2] ?? join(HERE, 'results', 'full.json');
 const results = JSON.parse(readFileSync(input, 'utf8')) as Results;
+let reach: Results | undefined;
+try {
+  reach = JSON.parse(readFileSync(join(HERE, 'results', 'reach.json'), 'utf8')) as Results;
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+}
 if (results.fanout) writeFileSync(join(HERE, 'results', 'last-receiver-p99.svg'), chart(results.fanout));
 const file = join(HERE, 'RESULTS.md');
 let doc: string;
@@ -339,5 +449,5 @@ const start = '<!-- results:start -->';
 const end = '<!-- results:end -->';
 const before = doc.slice(0, doc.indexOf(start) + start.length);
 const after = doc.slice(doc.indexOf(end));
-writeFileSync(file, `${before}\n\n${render(results)}\n${after}`);
+writeFileSync(file, `${before}\n\n${render(results)}\n${reach ? `${reachSections(reach)}\n` : ''}${after}`);
 console.log(`wrote ${file}`);
