@@ -52,11 +52,15 @@ export async function history(ctx: BenchContext): Promise<HistoryResult> {
       });
     } else {
       const db = await historyDatabase(events, ctx.log);
-      const system = await RunningSystem.start('signal-desk', {
-        databaseFile: db.file,
-        adminToken: db.adminToken,
-        tokens: db.tokens,
-      });
+      const system = await RunningSystem.start(
+        'signal-desk',
+        {
+          databaseFile: db.file,
+          adminToken: db.adminToken,
+          tokens: db.tokens,
+        },
+        ctx.options.serverArgs,
+      );
       try {
         const subscriber = db.tokens[0]!;
         runs[name] = {

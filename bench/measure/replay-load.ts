@@ -103,11 +103,15 @@ export async function replayLoad(ctx: BenchContext): Promise<ReplayLoadResult | 
   const { events, replayers, probeSeconds } = replayPlan(ctx.options.quick);
   const db = await historyDatabase(events, ctx.log);
   const tokens = await addReplayers(db.file, replayers);
-  const system = await RunningSystem.start('signal-desk', {
-    databaseFile: db.file,
-    adminToken: db.adminToken,
-    tokens: db.tokens,
-  });
+  const system = await RunningSystem.start(
+    'signal-desk',
+    {
+      databaseFile: db.file,
+      adminToken: db.adminToken,
+      tokens: db.tokens,
+    },
+    ctx.options.serverArgs,
+  );
   try {
     await probe(system, 2, 9_000_000); // warm-up
     const idle = await probe(system, probeSeconds, 9_100_000);
