@@ -80,7 +80,7 @@ function shownNotifications(page: Page) {
   });
 }
 
-describe('the installable app and push notifications in chromium', { skip: skip ?? false, timeout: 90_000 }, () => {
+describe('the installable app and push notifications in chromium', { skip: skip ?? false, timeout: 150_000 }, () => {
   let push: PushService;
   let server: TestServer;
   let browser: Browser;
@@ -256,11 +256,13 @@ describe('the installable app and push notifications in chromium', { skip: skip 
       type: 'signal.created',
     };
     await deliver(payload);
+    // A worker on a busy machine may take seconds to be started for a push: wait up to 20 s.
     const waitShown = async (predicate: (shown: Awaited<ReturnType<typeof shownNotifications>>) => boolean) => {
-      for (let tries = 0; ; tries++) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
         const shown = await shownNotifications(page);
         if (predicate(shown)) return shown;
-        if (tries > 100) assert.fail(`notifications never matched: ${JSON.stringify(shown)}`);
+        if (Date.now() > deadline) assert.fail(`notifications never matched: ${JSON.stringify(shown)}`);
         await page.waitForTimeout(50);
       }
     };
