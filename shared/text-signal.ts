@@ -273,23 +273,7 @@ export function formatTextSignal(signal: ParsedTextSignal): string {
 }
 
 function readMessage(text: string): Reading {
-  const r: Reading = {
-    candidates: [],
-    sides: [],
-    markets: [],
-    entries: [],
-    entryAtMarket: false,
-    stops: [],
-    stopInPips: false,
-    targets: [],
-    targetsInPips: false,
-    leverages: [],
-    leverageRange: false,
-    timeframe: undefined,
-    warnings: [],
-    freeLines: [],
-    notesSection: undefined,
-  };
+  const r: Reading = { ...noFields(), candidates: [], freeLines: [], notesSection: undefined };
   let section: PriceKind | undefined;
   let sectionFilled = false;
   let trailing = false;
@@ -377,10 +361,9 @@ function addPrices(r: Reading | LineFacts, kind: PriceKind, read: NumbersRead): 
   }
 }
 
-function newFacts(): LineFacts {
+/** What a line and the whole message both collect, nothing yet. */
+function noFields(): Omit<LineFacts, 'consumed' | 'candidates' | 'sidePrices' | 'section' | 'sectionFilled'> {
   return {
-    consumed: false,
-    candidates: [],
     sides: [],
     markets: [],
     entries: [],
@@ -392,10 +375,18 @@ function newFacts(): LineFacts {
     leverages: [],
     leverageRange: false,
     timeframe: undefined,
+    warnings: [],
+  };
+}
+
+function newFacts(): LineFacts {
+  return {
+    ...noFields(),
+    consumed: false,
+    candidates: [],
     sidePrices: undefined,
     section: undefined,
     sectionFilled: false,
-    warnings: [],
   };
 }
 
