@@ -7,9 +7,13 @@ export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+/** SHA-256 of `text`, hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
+
+/** How a secret (session or API token, source secret) is stored: never the secret itself. */
+export const tokenHash = sha256Hex;
 
 /** Known only to whoever holds the session token; a cross-site page cannot compute it. */
 export function csrfTokenFor(token: string): string {

@@ -3,8 +3,7 @@
  * A token is `sdt_` and 43 random characters, shown once; only its SHA-256 is stored. Every
  * request looks the token up afresh, so a revoked token stops working on every node at once.
  */
-import { randomBytes } from 'node:crypto';
-import { tokenHash } from '../auth/tokens.js';
+import { newToken, tokenHash } from '../auth/tokens.js';
 import type { ApiTokenRecord } from '../store/integrations.js';
 import type { Store } from '../store/store.js';
 import { AppError, badRequest, forbidden, notFound } from './errors.js';
@@ -30,7 +29,7 @@ export class ApiTokens {
       if (!(await this.store.getChannel(slug)))
         throw badRequest('unknown channel', { channels: `channel ${slug} does not exist` });
     }
-    const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const token = `${API_TOKEN_PREFIX}${newToken()}`;
     const record = await this.store.tokens.create({
       name: input.name,
       tokenHash: tokenHash(token),

@@ -12,10 +12,10 @@
  * after it was answered, so the log never delays the acknowledgement, and `drain()` waits for
  * those writes before the store closes.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { MARKETS, type Market } from '../../shared/schemas.js';
 import { SOURCE_LIMITS } from '../../shared/sources.js';
+import { sha256Hex, tokenHash } from '../auth/tokens.js';
 import { AppError } from '../core/errors.js';
 import type { Publisher } from '../core/policy.js';
 import type { PublishOptions, SignalService } from '../core/signals.js';
@@ -30,15 +30,6 @@ const RATE_WINDOW_MS = 60_000;
 const LOGGED_BODY_BYTES = 4096;
 /** The logs are trimmed to their newest requests every this many requests this node took. */
 const TRIM_EVERY = 50;
-
-/** A new secret: 32 random bytes, base64url (43 characters, safe in a URL path). */
-export function newSourceSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function sourceSecretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
 
 export function hookPath(secret: string): string {
   return `/hooks/tv/${secret}`;
@@ -101,15 +92,13 @@ function loggedBody(raw: string): string {
     .replace(/\uFFFD+$/, '')}…`;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /** The idempotency key of an alert: its own id for ever, else its body for a while. */
 function dedupeOf(alertId: string | null, raw: string): { key: string; options: PublishOptions } {
   if (alertId) {
     const key = `tv:${alertId}`;
-    return { key: key.length >= 8 && key.length <= 128 ? key : `tv:sha256:${sha256(alertId)}`, options: {} };
+    return { key: key.length >= 8 && key.length <= 128 ? key : `tv:sha256:${sha256Hex(alertId)}`, options: {} };
   }
-  return { key: `tv-body:${sha256(raw)}`, options: { idempotencyWindowMs: DUPLICATE_WINDOW_MS } };
+  return { key: `tv-body:${sha256Hex(raw)}`, options: { idempotencyWindowMs: DUPLICATE_WINDOW_MS } };
 }
 
 const publisherOf = (source: SourceRecord): Publisher => ({
@@ -132,7 +121,7 @@ export class SourceInlet {
   ) {}
 
   async receive(request: InletRequest, now = Date.now()): Promise<InletOutcome> {
-    const source = await this.deps.store.sources.bySecretHash(sourceSecretHash(request.secret));
+    const source = await this.deps.store.sources.bySecretHash(tokenHash(request.secret));
     if (!source) return { answer: NOT_FOUND, entry: null };
     const log = (
       answer: InletAnswer,

@@ -11,11 +11,11 @@
  * `SignalService` over the configured bus, so a PostgreSQL cluster delivers at once (a SQLite
  * server notices the commits of this process within a second). Exits 1 when any block was refused.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { MARKETS, slugSchema, type Market, type SignalInput } from '../../../shared/schemas.js';
 import { parseTextSignal, type ParsedTextSignal } from '../../../shared/text-signal.js';
+import { sha256Hex } from '../../auth/tokens.js';
 import { AppError } from '../../core/errors.js';
 import type { Publisher } from '../../core/policy.js';
 import type { SignalService } from '../../core/signals.js';
@@ -57,7 +57,7 @@ export function splitBlocks(content: string): TextBlock[] {
 
 /** The same block, on the same channel, is the same signal: whitespace at line ends does not count. */
 export function blockKey(channel: string, block: TextBlock): string {
-  return `import-text:${channel}:${createHash('sha256').update(block.text).digest('hex')}`;
+  return `import-text:${channel}:${sha256Hex(block.text)}`;
 }
 
 type Reading =

@@ -12,9 +12,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/limits.js';
 import { SOURCE_LIMITS, sourceInputSchema, sourcePatchSchema, type SourceSecret } from '../../../shared/sources.js';
+import { newToken, tokenHash } from '../../auth/tokens.js';
 import { badRequest, forbidden, notFound } from '../../core/errors.js';
 import { isAdmin } from '../../core/policy.js';
-import { hookPath, newSourceSecret, SourceInlet, sourceSecretHash } from '../../inlets/source-inlet.js';
+import { hookPath, SourceInlet } from '../../inlets/source-inlet.js';
 import type { Runtime } from '../../runtime.js';
 import type { SourceRecord, SourceRequest } from '../../store/integrations.js';
 import { authenticate } from '../auth.js';
@@ -75,7 +76,7 @@ export function sourceRoutes(runtime: Runtime): FastifyPluginAsyncZod {
         if (!(await store.getChannel(channel))) {
           throw badRequest('unknown channel', { channel: `channel ${channel} does not exist` });
         }
-        const secret = newSourceSecret();
+        const secret = newToken();
         const source = await sources.create({
           kind,
           name,
@@ -86,7 +87,7 @@ export function sourceRoutes(runtime: Runtime): FastifyPluginAsyncZod {
           ratePerMinute: ratePerMinute ?? SOURCE_LIMITS.ratePerMinuteDefault,
           enabled: true,
           createdBy: actor.user.id,
-          secretHash: sourceSecretHash(secret),
+          secretHash: tokenHash(secret),
         });
         return reply.status(201).send({ ...source, ...secretOf(request, secret) });
       },
@@ -143,8 +144,8 @@ export function sourceRoutes(runtime: Runtime): FastifyPluginAsyncZod {
       async (request) => {
         await admin(request);
         await existing(request.params.id);
-        const secret = newSourceSecret();
-        const source = await sources.rotate(request.params.id, sourceSecretHash(secret));
+        const secret = newToken();
+        const source = await sources.rotate(request.params.id, tokenHash(secret));
         if (!source) throw notFound('source');
         return { ...source, ...secretOf(request, secret) };
       },
