@@ -20,7 +20,7 @@ import { MirrorService } from './core/mirrors.js';
 import { keyLocation, openSigningKey } from './signing-key.js';
 import { SignalService } from './core/signals.js';
 import { THROTTLE_MEMORY_MS } from './core/throttle.js';
-import { DeliveryEngine } from './delivery/engine.js';
+import { ATTEMPTS_KEPT, DeliveryEngine } from './delivery/engine.js';
 import { createGuardedHttp } from './delivery/http.js';
 import { vapidKeys } from './delivery/vapid.js';
 import { openStore } from './store/open-store.js';
@@ -125,12 +125,16 @@ export async function createRuntime(
   mirrors.start();
   // The CLI writes from another process; on SQLite no bus carries that, so re-check access and the log.
   const stopWatching = store.watchExternalCommits?.(() => void bus.publish({ kind: 'resync' }));
-  // Counters of unknown emails and one-off addresses would otherwise stay for ever.
+  // Counters of unknown emails and one-off addresses would otherwise stay for ever, and so
+  // would every delivery attempt.
   const purge = setInterval(() => {
     const now = Date.now();
     store
       .purgeThrottles(now - THROTTLE_MEMORY_MS, now)
       .catch((err: unknown) => logger.warn({ err }, 'purging sign-in counters failed'));
+    store.destinations
+      .trimAttempts(ATTEMPTS_KEPT)
+      .catch((err: unknown) => logger.warn({ err }, 'trimming delivery attempts failed'));
   }, PURGE_MS);
   purge.unref();
   return {

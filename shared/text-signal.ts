@@ -919,7 +919,7 @@ function decimalsOf(n: number): number {
 }
 
 /** A number in positional notation: the shortest digits that read back as the same double, no exponent. */
-function plainNumber(n: number): string {
+export function plainNumber(n: number): string {
   const text = String(n);
   const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
   if (!m) return text;

@@ -51,7 +51,10 @@ export interface DeliveryEngineOptions {
 }
 
 /** Attempts kept per destination in its delivery log. */
-const ATTEMPTS_KEPT = 1000;
+/** Delivery attempts kept per destination; older ones are trimmed by the runtime's housekeeping. */
+export const ATTEMPTS_KEPT = 1000;
+/** Updates whose signal is kept read for the destinations sending them. */
+const SIGNALS_KEPT = 256;
 
 export class DeliveryEngine implements LiveSink, WorkerHost {
   private readonly workers = new Map<string, DestinationWorker>();
@@ -73,7 +76,8 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
   private attempts: Array<Omit<DeliveryAttempt, 'id'>> = [];
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
-  private claims = 0;
+  /** Each update's signal, read once for every destination that sends it. */
+  private readonly signals = new Map<number, Promise<SignalView | undefined>>();
 
   constructor(private readonly options: DeliveryEngineOptions) {
     this.store = options.store;
@@ -123,11 +127,6 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
     return this.options.context;
   }
 
-  /** The destinations this node works now. */
-  get held(): ReadonlyMap<string, DestinationRecord> {
-    return new Map([...this.workers].map(([id, worker]) => [id, worker.record]));
-  }
-
   async start(): Promise<void> {
     this.removeSink = this.hub.addSink(this);
     this.unsubscribe = this.options.bus.subscribe((message) => this.onBus(message));
@@ -147,11 +146,6 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
     this.workers.clear();
     await this.flush();
     await this.store.destinations.release(this.options.nodeId, ids).catch(() => {});
-  }
-
-  /** Re-reads which destinations this node holds and their settings (after a change anywhere). */
-  refresh(): Promise<void> {
-    return this.claim();
   }
 
   /** Live events wake the destinations that may receive them. */
@@ -212,8 +206,6 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
       this.workers.delete(id);
       void worker.stop();
     }
-    // Trimming the attempt logs now and then, by whichever node holds destinations.
-    if (++this.claims % 30 === 0) void this.store.destinations.trimAttempts(ATTEMPTS_KEPT).catch(() => {});
     for (const record of records) {
       const channels = await this.ownerChannels(record);
       const worker = this.workers.get(record.id);
@@ -252,7 +244,15 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
 
   async signalOf(event: StoredEvent): Promise<SignalView | undefined> {
     if (event.type === 'signal.created') return initialView(event);
-    return this.store.getSignal(event.signalId);
+    let view = this.signals.get(event.seq);
+    if (!view) {
+      view = this.store.getSignal(event.signalId);
+      this.signals.set(event.seq, view);
+      if (this.signals.size > SIGNALS_KEPT) this.signals.delete(this.signals.keys().next().value!);
+      // A failed read is not kept: the next destination reads again.
+      view.catch(() => this.signals.delete(event.seq));
+    }
+    return view;
   }
 
   async send(

@@ -11,6 +11,7 @@
 import type { SignalData, SignalView, UpdateData } from '../../shared/events.js';
 import type { Side } from '../../shared/schemas.js';
 import { statusLabel, UPDATE_LABELS } from '../../shared/signal-state.js';
+import { plainNumber } from '../../shared/text-signal.js';
 import type { Outgoing } from './adapter.js';
 
 export type Tone = 'buy' | 'sell' | 'neutral';
@@ -136,24 +137,11 @@ export function signalUrl(signalId: string, publicUrl: string | null): string | 
 
 /** A price as traders write it: `64,000`, `1.0850` stays `1.085` (a double keeps no trailing zeros), `0.00000123`. */
 export function formatPrice(value: number): string {
-  const plain = positional(value);
+  const plain = plainNumber(value);
   const negative = plain.startsWith('-');
   const [int = '', frac] = (negative ? plain.slice(1) : plain).split('.');
   const grouped = int.replace(/\B(?=(\d{3})+$)/g, ',');
   return `${negative ? '-' : ''}${grouped}${frac === undefined ? '' : `.${frac}`}`;
-}
-
-/** The shortest digits that read back as the same double, without an exponent. */
-export function positional(value: number): string {
-  const text = String(value);
-  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-  if (!m) return text;
-  const [, sign = '', int = '', frac = '', exp = '0'] = m;
-  const digits = int + frac;
-  const point = int.length + Number(exp);
-  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

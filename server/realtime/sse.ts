@@ -41,8 +41,8 @@ export function sseFrame(event: StoredEvent): string {
 export class SseGateway implements LiveSink {
   /** Streams receiving live events. */
   private readonly live = new Set<SseConnection>();
-  /** Every open stream, live or still replaying: access changes apply to all of them. */
-  private readonly streams = new Set<SseConnection>();
+  /** Every open stream, live or still replaying, by user: access changes apply to all of them. */
+  private readonly streams = new Map<string, Set<SseConnection>>();
   private readonly removeSink: () => void;
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
@@ -63,20 +63,29 @@ export class SseGateway implements LiveSink {
     this.heartbeat.unref();
     this.expiry = setInterval(() => {
       const now = Date.now();
-      for (const conn of this.streams) if (conn.actor.sessionExpiresAt <= now) this.end(conn);
+      for (const conn of this.all()) if (conn.actor.sessionExpiresAt <= now) this.end(conn);
     }, EXPIRY_CHECK_MS);
     this.expiry.unref();
   }
 
-  /** Open streams of `userId` on this node. */
-  private countOf(userId: string): number {
-    let n = 0;
-    for (const conn of this.streams) if (conn.actor.user.id === userId) n++;
-    return n;
+  /** Every open stream on this node. */
+  private *all(): Iterable<SseConnection> {
+    for (const conns of this.streams.values()) yield* conns;
+  }
+
+  private ofUser(userId: string): ReadonlySet<SseConnection> {
+    return this.streams.get(userId) ?? new Set();
+  }
+
+  private forget(conn: SseConnection): void {
+    this.live.delete(conn);
+    const conns = this.streams.get(conn.actor.user.id);
+    conns?.delete(conn);
+    if (conns?.size === 0) this.streams.delete(conn.actor.user.id);
   }
 
   async open(actor: Actor, request: FastifyRequest, reply: FastifyReply, after: number | undefined): Promise<void> {
-    if (this.countOf(actor.user.id) >= LIMITS.streamsPerUserMax) {
+    if (this.ofUser(actor.user.id).size >= LIMITS.streamsPerUserMax) {
       this.runtime.metrics.refusals.inc({ limit: 'streams_per_user' });
       throw new AppError(429, 'too_many_connections', `at most ${LIMITS.streamsPerUserMax} event streams per user`);
     }
@@ -92,11 +101,12 @@ export class SseGateway implements LiveSink {
     res.write('retry: 2000\n\n');
     const conn: SseConnection = { actor, channels: new Set(actor.channels), res, closed: false };
     const admin = isAdmin(actor);
-    this.streams.add(conn);
+    const conns = this.streams.get(actor.user.id);
+    if (conns) conns.add(conn);
+    else this.streams.set(actor.user.id, new Set([conn]));
     request.raw.on('close', () => {
       conn.closed = true;
-      this.live.delete(conn);
-      this.streams.delete(conn);
+      this.forget(conn);
     });
     try {
       await this.runtime.hub.replayThenLive({
@@ -129,25 +139,27 @@ export class SseGateway implements LiveSink {
   deliver(event: StoredEvent): void {
     if (this.live.size === 0) return;
     let frame: string | undefined;
+    let sent = 0;
     for (const conn of this.live) {
       if (!isAdmin(conn.actor) && !conn.channels.has(event.channel)) continue;
       frame ??= sseFrame(event);
       conn.res.write(frame);
-      this.runtime.metrics.deliveries.sse++;
+      sent++;
       if (conn.res.writableLength > BUDGET_BYTES) {
         this.live.delete(conn);
         conn.res.destroy();
       }
     }
+    this.runtime.metrics.deliveries.sse += sent;
   }
 
   private onBus(message: BusMessage): void {
     if (message.kind === 'access' && message.change === 'revoked') {
-      for (const conn of this.streams) if (conn.actor.user.id === message.userId) conn.channels.delete(message.channel);
+      for (const conn of this.ofUser(message.userId)) conn.channels.delete(message.channel);
     } else if (message.kind === 'access' && message.change === 'granted') {
-      for (const conn of this.streams) if (conn.actor.user.id === message.userId) conn.channels.add(message.channel);
+      for (const conn of this.ofUser(message.userId)) conn.channels.add(message.channel);
     } else if (message.kind === 'disconnect') {
-      for (const conn of this.streams) {
+      for (const conn of [...this.all()]) {
         if (disconnects(message, { userId: conn.actor.user.id, sessionId: conn.actor.sessionId })) this.end(conn);
       }
     } else if (message.kind === 'resync') {
@@ -160,13 +172,7 @@ export class SseGateway implements LiveSink {
    * re-read it once per user and apply it — the same check as the socket gateway's.
    */
   private async resync(): Promise<void> {
-    const byUser = new Map<string, SseConnection[]>();
-    for (const conn of this.streams) {
-      const list = byUser.get(conn.actor.user.id);
-      if (list) list.push(conn);
-      else byUser.set(conn.actor.user.id, [conn]);
-    }
-    for (const [userId, conns] of byUser) {
+    for (const [userId, conns] of [...this.streams].map(([id, set]) => [id, [...set]] as const)) {
       try {
         const access = await this.runtime.accounts.currentAccess(userId);
         for (const conn of conns) {
@@ -187,14 +193,15 @@ export class SseGateway implements LiveSink {
   /** Ends a stream for good (logout, revoked or expired session): the client must sign in again. */
   private end(conn: SseConnection): void {
     conn.closed = true;
-    this.live.delete(conn);
-    this.streams.delete(conn);
+    this.forget(conn);
     conn.res.end();
   }
 
   /** Open event streams on this node. */
   get streamCount(): number {
-    return this.streams.size;
+    let n = 0;
+    for (const conns of this.streams.values()) n += conns.size;
+    return n;
   }
 
   close(): void {
@@ -202,7 +209,7 @@ export class SseGateway implements LiveSink {
     clearInterval(this.expiry);
     this.removeSink();
     this.unsubscribe();
-    for (const conn of this.streams) conn.res.end();
+    for (const conn of this.all()) conn.res.end();
     this.live.clear();
     this.streams.clear();
   }

@@ -22,12 +22,6 @@ export const ADAPTERS: { readonly [K in DestinationKind]: DestinationAdapter<Ada
   push: pushAdapter,
 };
 
-export const DESTINATION_KINDS = Object.keys(ADAPTERS) as DestinationKind[];
-
 export function adapterFor<K extends DestinationKind>(kind: K): DestinationAdapter<AdapterConfigs[K]> {
   return ADAPTERS[kind];
-}
-
-export function isDestinationKind(value: string): value is DestinationKind {
-  return Object.hasOwn(ADAPTERS, value);
 }

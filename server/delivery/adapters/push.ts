@@ -110,8 +110,6 @@ async function push(
   const { vapid, http } = context;
   if (!vapid) return { kind: 'retry', status: null, error: 'Web Push is not configured: the server has no VAPID keys' };
   const { endpoint, keys } = target.config;
-  const refusal = await http.checkTarget(endpoint);
-  if (refusal !== null) return { kind: 'retry', status: null, error: refusal };
   const subscription: PushSubscription = { endpoint, keys };
   const options: RequestOptions = {
     vapidDetails: { subject: vapid.subject, publicKey: vapid.publicKey, privateKey: vapid.privateKey },
