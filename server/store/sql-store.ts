@@ -70,6 +70,12 @@ export interface Backend {
    * `LIKE`, which PostgreSQL serves from its trigram index.
    */
   searchCondition?(text: string): RawBuilder<SqlBool>;
+  /**
+   * Runs `work` so that no other `work` under the same `lock` interleaves with it, whichever
+   * node runs it. Without it, `work` runs as it is, and must then be one statement, which the
+   * database runs under its write lock.
+   */
+  exclusively?<T>(db: Kysely<Database>, lock: number, work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
 /** `%text%` with LIKE's wildcards taken literally. */
@@ -105,7 +111,7 @@ class IdempotentReplay extends Error {
 }
 
 const now = () => new Date().toISOString();
-/** PostgreSQL advisory lock taken while the first signing key is created (migrations use 0x5d6d16). */
+/** The lock under which the first signing key is created (PostgreSQL's migrations use 0x5d6d16). */
 const SIGNING_KEY_LOCK = 0x5d_6d_17;
 
 function toEvent(row: Selectable<EventsTable>): StoredEvent {
@@ -931,16 +937,8 @@ export class SqlStore implements Store {
       sql`INSERT INTO signing_keys (id, algorithm, public_key, private_key, created_at, retired_at)
         SELECT ${key.id}, ${key.algorithm}, ${key.publicKey}, ${key.privateKey}, ${key.createdAt}, ${key.retiredAt}
         WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)`.execute(db);
-    if (this.kind === 'postgres') {
-      // Read committed lets two transactions both see no key: they take turns on a lock instead.
-      await this.db.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`.execute(trx);
-        await insert(trx);
-      });
-    } else {
-      // One statement runs under SQLite's write lock: the check and the insert cannot interleave.
-      await insert(this.db);
-    }
+    // Two nodes may both find no key at once: the check and the insert must not interleave.
+    await (this.backend.exclusively?.(this.db, SIGNING_KEY_LOCK, insert) ?? insert(this.db));
     const active = await this.signingKey();
     if (!active) throw new Error('no active signing key after claiming one');
     return active;

@@ -45,6 +45,13 @@ export class PostgresStore extends SqlStore {
       },
       migrations: postgresMigrations,
       close: async () => {},
+      // Under read committed two transactions can both find nothing in each other's way: the
+      // ones that must not interleave take turns on an advisory lock held to their commit.
+      exclusively: (db, lock, work) =>
+        db.transaction().execute(async (trx) => {
+          await sql`SELECT pg_advisory_xact_lock(${lock})`.execute(trx);
+          return work(trx);
+        }),
     });
   }
 

@@ -24,6 +24,20 @@ interface Draft {
 
 const blank: Draft = { kind: 'webhook', name: '', url: '', chatId: '', botToken: '', channels: [] };
 
+/** The URL field of the kinds that take one. */
+const URL_FIELD: Record<Exclude<DestinationKind, 'telegram'>, { label: string; hint: string; placeholder: string }> = {
+  webhook: {
+    label: 'URL',
+    hint: 'Gets a signed POST with each event, as JSON.',
+    placeholder: 'https://example.com/hooks/signals',
+  },
+  discord: {
+    label: 'Discord webhook URL',
+    hint: 'In Discord: channel settings → Integrations → Webhooks → Copy Webhook URL.',
+    placeholder: 'https://discord.com/api/webhooks/…',
+  },
+};
+
 /** Only the fields of the chosen kind: the schema refuses the others. */
 function inputOf(draft: Draft) {
   const { kind, name, channels } = draft;
@@ -53,6 +67,7 @@ export function DestinationForm(props: { channels: Channel[]; onCreated(): void 
   };
   const set = (key: 'name' | 'url' | 'chatId' | 'botToken') => (e: { target: { value: string } }) =>
     setDraft((d) => ({ ...d, [key]: e.target.value }));
+  const urlField = draft.kind === 'telegram' ? undefined : URL_FIELD[draft.kind];
 
   return (
     <div className="stack">
@@ -82,8 +97,8 @@ export function DestinationForm(props: { channels: Channel[]; onCreated(): void 
         <Field label="Name" error={errors.name} hint="How it reads in this list and in the delivery log.">
           {(ids) => <input {...ids} name="name" value={draft.name} onChange={set('name')} placeholder="Order router" />}
         </Field>
-        {draft.kind === 'webhook' ? (
-          <Field label="URL" error={errors.url} hint="Gets a signed POST with each event, as JSON.">
+        {urlField ? (
+          <Field label={urlField.label} error={errors.url} hint={urlField.hint}>
             {(ids) => (
               <input
                 {...ids}
@@ -91,25 +106,7 @@ export function DestinationForm(props: { channels: Channel[]; onCreated(): void 
                 name="url"
                 value={draft.url}
                 onChange={set('url')}
-                placeholder="https://example.com/hooks/signals"
-              />
-            )}
-          </Field>
-        ) : null}
-        {draft.kind === 'discord' ? (
-          <Field
-            label="Discord webhook URL"
-            error={errors.url}
-            hint="In Discord: channel settings → Integrations → Webhooks → Copy Webhook URL."
-          >
-            {(ids) => (
-              <input
-                {...ids}
-                type="url"
-                name="url"
-                value={draft.url}
-                onChange={set('url')}
-                placeholder="https://discord.com/api/webhooks/…"
+                placeholder={urlField.placeholder}
               />
             )}
           </Field>
