@@ -28,6 +28,16 @@ interface Progress {
   released: number;
   /** Original signal id → its release's signal id on the mirror, for the updates that follow. */
   signals: Map<string, string>;
+  /** The first origin event the last round found not yet due: nothing is read again before it is. */
+  next?: { seq: number; createdAtMs: number };
+}
+
+/** Counts a release found in the mirror's channel (made here, by another node, or before a start). */
+function note(progress: Progress, event: StoredEvent): void {
+  const origin = event.data.origin;
+  if (!origin || origin.channel !== progress.origin) return;
+  progress.released = Math.max(progress.released, origin.seq);
+  if (event.type === 'signal.created') progress.signals.set(origin.signalId, event.signalId);
 }
 
 const PAGE = 200;
@@ -99,11 +109,8 @@ export class MirrorService implements LiveSink {
 
   /** Releases from other nodes count too: a node learns of them as they are delivered. */
   deliver(event: StoredEvent): void {
-    const origin = event.data.origin;
     const progress = this.progress.get(event.channel);
-    if (!origin || !progress || origin.channel !== progress.origin) return;
-    progress.released = Math.max(progress.released, origin.seq);
-    if (event.type === 'signal.created') progress.signals.set(origin.signalId, event.signalId);
+    if (progress) note(progress, event);
   }
 
   private tick(): Promise<void> {
@@ -145,12 +152,7 @@ export class MirrorService implements LiveSink {
         limit: PAGE,
         channels: [mirror.channel],
       });
-      for (const event of page) {
-        const origin = event.data.origin;
-        if (!origin || origin.channel !== mirror.origin) continue;
-        progress.released = Math.max(progress.released, origin.seq);
-        if (event.type === 'signal.created') progress.signals.set(origin.signalId, event.signalId);
-      }
+      for (const event of page) note(progress, event);
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.seq;
     }
@@ -162,12 +164,18 @@ export class MirrorService implements LiveSink {
   private async release(mirror: MirrorRecord): Promise<void> {
     const progress = await this.progressOf(mirror);
     const due = Date.now() - mirror.delaySeconds * 1000;
+    const { next } = progress;
+    if (next && next.seq > Math.max(mirror.fromSeq, progress.released) && next.createdAtMs > due) return;
     for (;;) {
       const after = Math.max(mirror.fromSeq, progress.released);
       const page = await this.hub.readAfter(after, PAGE, [mirror.origin]);
       for (const event of page) {
         // A channel's times never go back: the first event not yet due ends this round.
-        if (Date.parse(event.createdAt) > due) return;
+        const createdAtMs = Date.parse(event.createdAt);
+        if (createdAtMs > due) {
+          progress.next = { seq: event.seq, createdAtMs };
+          return;
+        }
         await this.releaseOne(mirror, progress, event);
         progress.released = Math.max(progress.released, event.seq);
       }
