@@ -40,7 +40,10 @@ interface Results {
     runs: Record<string, { caughtUp: Summary; behind: number; duplicates: number; gaps: number; failed: number }>;
   };
   history: { requests: number; runs: Record<string, Record<string, Summary>> };
-  destinations: { throughput: { eventsPerSecond: number }; lag: { complete: number; delivery: Summary } };
+  destinations: {
+    throughput: { eventsPerSecond: number; complete: number };
+    lag: { complete: number; delivery: Summary };
+  };
   webhooks: { ack: Summary; allCreated: boolean; requests: number };
   metrics: { ratio: number; scrapes: number; off: RunResult; on: RunResult };
   replay: {
@@ -112,6 +115,7 @@ test('the benchmark suite runs at smoke size: complete, in order, no duplicates'
   assert.equal(replay.duplicates + replay.gaps, 0, 'each replay in order, once');
 
   assert.ok(results.destinations.throughput.eventsPerSecond > 0, 'destinations: throughput measured');
+  assert.equal(results.destinations.throughput.complete, 1, 'destinations: the whole burst reached every destination');
   assert.equal(results.destinations.lag.complete, 1, 'destinations: every event reached every destination');
   assert.ok(results.destinations.lag.delivery.n > 0);
   assert.ok(results.webhooks.ack.n > 0 && results.webhooks.ack.p99 > 0, 'webhook acknowledgements timed');

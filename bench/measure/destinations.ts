@@ -15,7 +15,14 @@ import { round, sleep, summarize, type Summary } from '../lib/stats.js';
 
 export interface DestinationsResult {
   destinations: number;
-  throughput: { events: number; seconds: number; eventsPerSecond: number; deliveriesPerSecond: number };
+  /** `complete`: the share of the burst's events that reached every destination. */
+  throughput: {
+    events: number;
+    seconds: number;
+    eventsPerSecond: number;
+    deliveriesPerSecond: number;
+    complete: number;
+  };
   lag: { rate: number; events: number; delivery: Summary; complete: number };
 }
 
@@ -48,6 +55,11 @@ interface SinkStats {
 
 async function stats(sink: string, from: number): Promise<SinkStats> {
   return (await (await fetch(`${sink}/stats?from=${from}`)).json()) as SinkStats;
+}
+
+/** The share of `seqs` that reached `each` destinations. */
+function completeShare(stats: SinkStats, seqs: readonly number[], each: number): number {
+  return round(seqs.filter((seq) => (stats.arrivals[seq]?.length ?? 0) >= each).length / seqs.length, 4);
 }
 
 /** Waits until every seq in `seqs` reached `each` destinations (or the deadline). */
@@ -90,13 +102,14 @@ export async function destinations(ctx: BenchContext): Promise<DestinationsResul
         }
       }),
     );
-    await waitAll(sink.url, seqs, plan.destinations, Date.now() + 600_000);
+    const burst = await waitAll(sink.url, seqs, plan.destinations, Date.now() + 600_000);
     const seconds = (Date.now() - started) / 1000;
     const throughput = {
       events: plan.burst,
       seconds: round(seconds),
       eventsPerSecond: round(plan.burst / seconds),
       deliveriesPerSecond: round((plan.burst * plan.destinations) / seconds),
+      complete: completeShare(burst, seqs, plan.destinations),
     };
     ctx.log(
       `destinations: ${throughput.eventsPerSecond} events/s to all ${plan.destinations} (${throughput.deliveriesPerSecond} deliveries/s)`,
@@ -113,17 +126,14 @@ export async function destinations(ctx: BenchContext): Promise<DestinationsResul
     const steady = await Promise.all(published);
     const s = await waitAll(sink.url, steady, plan.destinations, Date.now() + 60_000);
     const lags: number[] = [];
-    let complete = 0;
     for (const seq of steady) {
-      const arrivals = s.arrivals[seq] ?? [];
-      if (arrivals.length >= plan.destinations) complete++;
-      for (const at of arrivals) lags.push(Math.max(0, at - acked.get(seq)!));
+      for (const at of s.arrivals[seq] ?? []) lags.push(Math.max(0, at - acked.get(seq)!));
     }
     const lag = {
       rate: plan.rate,
       events: steady.length,
       delivery: summarize(lags),
-      complete: round(complete / steady.length, 4),
+      complete: completeShare(s, steady, plan.destinations),
     };
     ctx.log(`destinations lag at ${plan.rate}/s: p50 ${lag.delivery.p50} ms, p99 ${lag.delivery.p99} ms`);
     return { destinations: plan.destinations, throughput, lag };
