@@ -133,6 +133,8 @@ describe('web push', () => {
       200,
     );
     await publish(admin, 'gold');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    assert.equal((await received(phone.clientHash)).length, 2, 'no channel ticked: nothing arrives');
     assert.equal((await user.api.request('DELETE', `/api/push/subscriptions/${phone.id}`)).status, 204);
     await publish(admin, 'gold');
     await new Promise((resolve) => setTimeout(resolve, 800));
