@@ -2,7 +2,7 @@
  * Labelled form fields whose error sits right under them, and the glue that turns a zod
  * result or a server `fields` map into per-field messages (`takeProfits.1` and all).
  */
-import { useId, type ReactNode } from 'react';
+import { useId, type ChangeEvent, type ReactNode } from 'react';
 
 export interface FieldProps {
   label: string;
@@ -33,6 +33,33 @@ export function Field(props: FieldProps) {
         </p>
       ) : null}
     </div>
+  );
+}
+
+export interface PasswordFieldProps extends Omit<FieldProps, 'children'> {
+  name: string;
+  autoComplete: 'current-password' | 'new-password' | 'off';
+  value: string;
+  onChange: (e: ChangeEvent<HTMLInputElement>) => void;
+  autoFocus?: boolean;
+}
+
+/** A labelled password input (or any secret typed in and never shown). */
+export function PasswordField({ name, autoComplete, value, onChange, autoFocus, ...field }: PasswordFieldProps) {
+  return (
+    <Field {...field}>
+      {(ids) => (
+        <input
+          {...ids}
+          type="password"
+          name={name}
+          autoComplete={autoComplete}
+          value={value}
+          onChange={onChange}
+          autoFocus={autoFocus}
+        />
+      )}
+    </Field>
   );
 }
 

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import { passwordChangeSchema } from '../../../shared/schemas.js';
 import { ApiError, post } from '../../api/client.js';
-import { Field } from '../../components/form.js';
+import { PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
 import { navigate } from '../../router.js';
@@ -75,42 +75,31 @@ function ChangePasswordForm(props: { email: string }) {
       <h2>Change password</h2>
       {/* For password managers: which account this new password belongs to. */}
       <input type="text" name="username" autoComplete="username" value={props.email} readOnly hidden />
-      <Field label="Current password" error={errors.currentPassword}>
-        {(ids) => (
-          <input
-            {...ids}
-            type="password"
-            name="currentPassword"
-            autoComplete="current-password"
-            value={form.currentPassword}
-            onChange={set('currentPassword')}
-          />
-        )}
-      </Field>
-      <Field label="New password" error={errors.newPassword} hint="At least 10 characters.">
-        {(ids) => (
-          <input
-            {...ids}
-            type="password"
-            name="newPassword"
-            autoComplete="new-password"
-            value={form.newPassword}
-            onChange={set('newPassword')}
-          />
-        )}
-      </Field>
-      <Field label="Confirm new password" error={errors.confirmPassword}>
-        {(ids) => (
-          <input
-            {...ids}
-            type="password"
-            name="confirmPassword"
-            autoComplete="new-password"
-            value={form.confirmPassword}
-            onChange={set('confirmPassword')}
-          />
-        )}
-      </Field>
+      <PasswordField
+        label="Current password"
+        error={errors.currentPassword}
+        name="currentPassword"
+        autoComplete="current-password"
+        value={form.currentPassword}
+        onChange={set('currentPassword')}
+      />
+      <PasswordField
+        label="New password"
+        error={errors.newPassword}
+        hint="At least 10 characters."
+        name="newPassword"
+        autoComplete="new-password"
+        value={form.newPassword}
+        onChange={set('newPassword')}
+      />
+      <PasswordField
+        label="Confirm new password"
+        error={errors.confirmPassword}
+        name="confirmPassword"
+        autoComplete="new-password"
+        value={form.confirmPassword}
+        onChange={set('confirmPassword')}
+      />
       <p className="muted small">Your other devices and browsers are signed out; this one stays signed in.</p>
       {message ? (
         <p className={`notice notice--${message.tone}`} role="status">

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { PublicUser } from '../../../shared/events.js';
 import { passwordResetSchema } from '../../../shared/schemas.js';
 import { ApiError, post } from '../../api/client.js';
-import { Field } from '../../components/form.js';
+import { PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
 
@@ -73,19 +73,16 @@ export function UserAccountActions(props: { user: PublicUser }) {
           noValidate
           aria-label={`Reset the password of ${user.email}`}
         >
-          <Field label="New password" error={reset.errors.password} hint="At least 10 characters.">
-            {(ids) => (
-              <input
-                {...ids}
-                type="password"
-                name="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                autoFocus
-              />
-            )}
-          </Field>
+          <PasswordField
+            label="New password"
+            error={reset.errors.password}
+            hint="At least 10 characters."
+            name="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoFocus
+          />
           <p className="muted small">Every session of {user.email} ends; they sign in again with this password.</p>
           <div className="actions">
             <button type="submit" className="button button--small button--primary" disabled={reset.busy}>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { loginInputSchema } from '../../../shared/schemas.js';
 import { post } from '../../api/client.js';
 import type { SessionStart } from '../../api/types.js';
-import { Field } from '../../components/form.js';
+import { Field, PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { noticeFor, useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
@@ -40,18 +40,14 @@ export function LoginPage(props: { notice: Notice | null }) {
             />
           )}
         </Field>
-        <Field label="Password" error={errors.password}>
-          {(ids) => (
-            <input
-              {...ids}
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <PasswordField
+          label="Password"
+          error={errors.password}
+          name="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         <button type="submit" className="button button--primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

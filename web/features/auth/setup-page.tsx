@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { setupInputSchema } from '../../../shared/schemas.js';
 import { post } from '../../api/client.js';
 import type { SessionStart } from '../../api/types.js';
-import { Field, optionalText } from '../../components/form.js';
+import { Field, optionalText, PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
@@ -67,18 +67,15 @@ export function SetupPage() {
             />
           )}
         </Field>
-        <Field label="Password" error={errors.password} hint="At least 10 characters.">
-          {(ids) => (
-            <input
-              {...ids}
-              type="password"
-              name="password"
-              autoComplete="new-password"
-              value={form.password}
-              onChange={set('password')}
-            />
-          )}
-        </Field>
+        <PasswordField
+          label="Password"
+          error={errors.password}
+          hint="At least 10 characters."
+          name="password"
+          autoComplete="new-password"
+          value={form.password}
+          onChange={set('password')}
+        />
         <button type="submit" className="button button--primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create admin and sign in'}
         </button>

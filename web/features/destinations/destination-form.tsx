@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { destinationInputSchema } from '../../../shared/schemas.js';
 import { post } from '../../api/client.js';
 import type { Channel, Destination, DestinationKind } from '../../api/types.js';
-import { Field } from '../../components/form.js';
+import { Field, PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { ChannelChecks } from './channel-checks.js';
 import { KIND_LABELS } from './destination-text.js';
@@ -116,18 +116,15 @@ export function DestinationForm(props: { channels: Channel[]; onCreated(): void 
             <Field label="Chat" error={errors.chatId} hint="-1001234567890 or @channelname; add the bot to it first.">
               {(ids) => <input {...ids} name="chatId" value={draft.chatId} onChange={set('chatId')} />}
             </Field>
-            <Field label="Bot token" error={errors.botToken} hint="From @BotFather. Never shown again.">
-              {(ids) => (
-                <input
-                  {...ids}
-                  type="password"
-                  name="botToken"
-                  autoComplete="off"
-                  value={draft.botToken}
-                  onChange={set('botToken')}
-                />
-              )}
-            </Field>
+            <PasswordField
+              label="Bot token"
+              error={errors.botToken}
+              hint="From @BotFather. Never shown again."
+              name="botToken"
+              autoComplete="off"
+              value={draft.botToken}
+              onChange={set('botToken')}
+            />
           </>
         ) : null}
         <ChannelChecks
