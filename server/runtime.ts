@@ -96,7 +96,6 @@ export async function createRuntime(
     store,
     hub,
     bus,
-    accounts,
     logger,
     context: {
       http: createGuardedHttp({

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 
 export const MARKETS = ['crypto', 'forex', 'stocks', 'indices', 'commodities', 'other'] as const;
+
+export const marketSchema = z.enum(MARKETS, { error: `must be one of ${MARKETS.join(', ')}` });
 export const SIDES = ['buy', 'sell'] as const;
 export const UPDATE_TYPES = ['tp_hit', 'sl_hit', 'breakeven', 'closed', 'cancelled', 'note'] as const;
 export const STATUSES = ['open', 'tp_hit', 'sl_hit', 'closed', 'cancelled'] as const;
@@ -56,7 +58,7 @@ export const signalInputSchema = z
         .max(LIMITS.symbolMaxChars, `must be at most ${LIMITS.symbolMaxChars} characters`)
         .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'may hold letters, digits and . _ / : -')
         .toUpperCase(),
-      market: z.enum(MARKETS, { error: `must be one of ${MARKETS.join(', ')}` }),
+      market: marketSchema,
       side: z.enum(SIDES, { error: 'must be buy or sell' }),
       entry: priceSchema,
       stopLoss: priceSchema,
@@ -225,7 +227,8 @@ export type EventsQuery = z.infer<typeof eventsQuerySchema>;
 
 // ---- inlets and outlets
 
-const nameSchema = z
+/** The name an admin gives a destination, source or token. */
+export const nameSchema = z
   .string({ error: 'must be a string' })
   .trim()
   .min(1, 'is required')

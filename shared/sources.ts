@@ -6,7 +6,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { MARKETS, slugSchema } from './schemas.js';
+import { marketSchema, nameSchema, slugSchema } from './schemas.js';
 
 export const SOURCE_KINDS = ['tradingview'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -42,16 +42,8 @@ const allowedIpsSchema = z
   .array(addressSchema, { error: 'must be a list of addresses' })
   .max(SOURCE_LIMITS.allowedIpsMax, `allows at most ${SOURCE_LIMITS.allowedIpsMax} entries`);
 
-const nameSchema = z
-  .string({ error: 'must be a string' })
-  .trim()
-  .min(1, 'is required')
-  .max(100, 'must be at most 100 characters');
-
 // The label becomes the `source` of every signal the source publishes, so it has that field's bound.
 const labelSchema = z.string({ error: 'must be a string' }).trim().max(100, 'must be at most 100 characters');
-
-const marketSchema = z.enum(MARKETS, { error: `must be one of ${MARKETS.join(', ')}` });
 
 const rateSchema = z
   .number({ error: 'must be a number' })

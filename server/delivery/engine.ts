@@ -20,7 +20,6 @@ import type { Logger } from 'pino';
 import type { SignalView, StoredEvent } from '../../shared/events.js';
 import { initialView } from '../../shared/signal-state.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
-import type { AccountService } from '../core/accounts.js';
 import { Gate } from '../core/gate.js';
 import type { Hub, LiveSink } from '../core/hub.js';
 import type { DeliveryStatePatch, DestinationRecord, DeliveryAttempt } from '../store/integrations.js';
@@ -38,7 +37,6 @@ export interface DeliveryEngineOptions {
   store: Store;
   hub: Hub;
   bus: Bus;
-  accounts: AccountService;
   logger: Logger;
   /** What adapters need to send (HTTP client, VAPID keys, URLs, timeout). */
   context: SendContext;
@@ -166,8 +164,13 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
     if (message.kind === 'destinations' || message.kind === 'resync') void this.claim();
     else if (message.kind === 'access' || (message.kind === 'disconnect' && message.userId)) {
       const userId = message.userId;
+      const owners = new Map<string, Promise<ReadonlySet<string> | 'all'>>();
       for (const worker of this.workers.values()) {
-        if (worker.record.ownerId === userId) void this.ownerChannels(worker.record).then((c) => worker.setChannels(c));
+        if (worker.record.ownerId !== userId) continue;
+        void this.ownerChannels(worker.record, owners).then(
+          (c) => worker.setChannels(c),
+          (err: unknown) => this.log.warn({ err, destination: worker.record.id }, 're-reading a device owner failed'),
+        );
       }
     }
   }
@@ -206,8 +209,10 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
       this.workers.delete(id);
       void worker.stop();
     }
+    // A person's devices share one look-up of what that person may see, per round.
+    const owners = new Map<string, Promise<ReadonlySet<string> | 'all'>>();
     for (const record of records) {
-      const channels = await this.ownerChannels(record);
+      const channels = await this.ownerChannels(record, owners);
       const worker = this.workers.get(record.id);
       if (worker) {
         worker.refresh(record);
@@ -219,13 +224,24 @@ export class DeliveryEngine implements LiveSink, WorkerHost {
   }
 
   /** The channels a destination receives: its own list, within its owner's grants for a device. */
-  private async ownerChannels(record: DestinationRecord): Promise<ReadonlySet<string>> {
-    if (!record.ownerId) return new Set(record.channels);
-    const access = await this.options.accounts.currentAccess(record.ownerId);
-    if (!access) return new Set();
-    const owner = await this.store.getUser(record.ownerId);
-    if (owner?.role === 'admin') return new Set(record.channels);
-    return new Set(record.channels.filter((c) => access.channels.has(c)));
+  private async ownerChannels(
+    record: DestinationRecord,
+    owners: Map<string, Promise<ReadonlySet<string> | 'all'>>,
+  ): Promise<ReadonlySet<string>> {
+    const { ownerId } = record;
+    if (!ownerId) return new Set(record.channels);
+    let scope = owners.get(ownerId);
+    if (!scope) owners.set(ownerId, (scope = this.ownerScope(ownerId)));
+    const allowed = await scope;
+    return new Set(allowed === 'all' ? record.channels : record.channels.filter((c) => allowed.has(c)));
+  }
+
+  /** What a person may see: every channel for an admin, their grants otherwise, nothing once disabled. */
+  private async ownerScope(userId: string): Promise<ReadonlySet<string> | 'all'> {
+    const user = await this.store.getUser(userId);
+    if (!user || user.disabledAt) return new Set();
+    if (user.role === 'admin') return 'all';
+    return new Set(await this.store.channelsOf(userId));
   }
 
   // ---- WorkerHost

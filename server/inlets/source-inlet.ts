@@ -13,7 +13,7 @@
  * those writes before the store closes.
  */
 import ipaddr from 'ipaddr.js';
-import { MARKETS, type Market } from '../../shared/schemas.js';
+import { idempotencyKeySchema, marketSchema, type Market } from '../../shared/schemas.js';
 import { SOURCE_LIMITS } from '../../shared/sources.js';
 import { sha256Hex, tokenHash } from '../auth/tokens.js';
 import { AppError } from '../core/errors.js';
@@ -96,7 +96,7 @@ function loggedBody(raw: string): string {
 function dedupeOf(alertId: string | null, raw: string): { key: string; options: PublishOptions } {
   if (alertId) {
     const key = `tv:${alertId}`;
-    return { key: key.length >= 8 && key.length <= 128 ? key : `tv:sha256:${sha256Hex(alertId)}`, options: {} };
+    return { key: idempotencyKeySchema.safeParse(key).success ? key : `tv:sha256:${sha256Hex(alertId)}`, options: {} };
   }
   return { key: `tv-body:${sha256Hex(raw)}`, options: { idempotencyWindowMs: DUPLICATE_WINDOW_MS } };
 }
@@ -107,7 +107,8 @@ const publisherOf = (source: SourceRecord): Publisher => ({
 });
 
 function marketOf(value: string | null): Market | null {
-  return value !== null && (MARKETS as readonly string[]).includes(value) ? (value as Market) : null;
+  const market = marketSchema.safeParse(value);
+  return market.success ? market.data : null;
 }
 
 export class SourceInlet {

@@ -11,6 +11,7 @@
 import { fieldErrors } from '../../shared/field-errors.js';
 import {
   MARKETS,
+  marketSchema,
   signalInputSchema,
   signalUpdateInputSchema,
   type Market,
@@ -433,10 +434,8 @@ function readOpen(
 }
 
 function marketOf(value: unknown): Market | { error: string } {
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  return (MARKETS as readonly string[]).includes(text)
-    ? (text as Market)
-    : { error: `must be one of ${MARKETS.join(', ')}` };
+  const market = marketSchema.safeParse(typeof value === 'string' ? value.trim().toLowerCase() : '');
+  return market.success ? market.data : { error: market.error.issues[0]?.message ?? 'is not a market' };
 }
 
 /** `tp` as a list or a string of prices ("65000, 66000"), else `tp1`…`tp5` in order (blank ones skipped). */

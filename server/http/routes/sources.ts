@@ -119,7 +119,6 @@ export function sourceRoutes(runtime: Runtime): FastifyPluginAsyncZod {
       },
       async (request) => {
         await admin(request);
-        await existing(request.params.id);
         const { label, allowedIps, ...rest } = request.body;
         const patch = {
           ...rest,
@@ -143,7 +142,6 @@ export function sourceRoutes(runtime: Runtime): FastifyPluginAsyncZod {
       },
       async (request) => {
         await admin(request);
-        await existing(request.params.id);
         const secret = newToken();
         const source = await sources.rotate(request.params.id, tokenHash(secret));
         if (!source) throw notFound('source');
