@@ -16,6 +16,7 @@ import type { StoredEvent } from '../../shared/events.js';
 import type { Bus, BusMessage } from '../bus/bus.js';
 import type { ChannelScope, Store } from '../store/store.js';
 import { Backlog } from './backlog.js';
+import { GateFull } from './gate.js';
 
 /** Receives every event once, in seq order, synchronously. */
 export interface LiveSink {
@@ -47,6 +48,11 @@ export class CatchUpOverflow extends Error {
   constructor() {
     super('too many live events arrived while replaying; reconnect to resume');
   }
+}
+
+/** How a replay that threw ended, as the replay metric counts it. */
+export function replayFailure(error: unknown): 'busy' | 'overflow' | 'failed' {
+  return error instanceof GateFull ? 'busy' : error instanceof CatchUpOverflow ? 'overflow' : 'failed';
 }
 
 interface Pending {

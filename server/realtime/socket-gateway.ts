@@ -22,11 +22,10 @@ import { LIMITS } from '../../shared/limits.js';
 import { SESSION_COOKIE } from '../auth/tokens.js';
 import { disconnects, type BusMessage } from '../bus/bus.js';
 import { AppError } from '../core/errors.js';
-import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
+import { replayFailure, type LiveSink } from '../core/hub.js';
 import { isAdmin } from '../core/policy.js';
 import type { Runtime } from '../runtime.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
-import { GateFull } from '../core/gate.js';
 import { originAllowed } from '../http/origin.js';
 import { DirectWriter } from './direct-writer.js';
 import { FrameCache, type Frame } from './frame-cache.js';
@@ -86,6 +85,12 @@ const TOO_MANY = 'too_many_connections';
 const SWEEP_MS = 1000;
 /** Replayed frames are written in chunks of about this size. */
 const REPLAY_WRITE_BYTES = 64 * 1024;
+/** Why a socket whose replay ended badly is closed, by how it ended. */
+const REPLAY_CLOSE_REASONS = {
+  busy: 'too many replays waiting on this node; the client retries',
+  overflow: 'too many live events arrived during the replay; the client resumes',
+  failed: 'replay failed',
+} as const;
 
 function cookieToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -105,8 +110,6 @@ export class SocketGateway implements LiveSink {
   private readonly budget: number;
   private readonly stallMs: number;
   private readonly log: Logger;
-  /** Slow clients disconnected since start (for tests and metrics). */
-  slowDisconnects = 0;
 
   constructor(
     private readonly runtime: Runtime,
@@ -270,17 +273,10 @@ export class SocketGateway implements LiveSink {
       .then(
         () => this.runtime.metrics.replays.inc({ outcome: socket.data.member ? 'live' : 'closed' }),
         (error: unknown) => {
-          if (error instanceof GateFull) {
-            this.runtime.metrics.replays.inc({ outcome: 'busy' });
-            socket.data.closeReason = 'too many replays waiting on this node; the client retries';
-          } else if (error instanceof CatchUpOverflow) {
-            this.runtime.metrics.replays.inc({ outcome: 'overflow' });
-            socket.data.closeReason = 'too many live events arrived during the replay; the client resumes';
-          } else {
-            this.runtime.metrics.replays.inc({ outcome: 'failed' });
-            this.log.error({ err: error, userId }, 'replay failed');
-            socket.data.closeReason = 'replay failed';
-          }
+          const outcome = replayFailure(error);
+          this.runtime.metrics.replays.inc({ outcome });
+          if (outcome === 'failed') this.log.error({ err: error, userId }, 'replay failed');
+          socket.data.closeReason = REPLAY_CLOSE_REASONS[outcome];
           this.forceDisconnect(socket);
         },
       );
@@ -383,7 +379,6 @@ export class SocketGateway implements LiveSink {
   }
 
   private disconnectSlow(socket: IoSocket): void {
-    this.slowDisconnects++;
     this.runtime.metrics.slowDisconnects.inc();
     socket.data.closeReason = 'stopped reading: its backlog passed the budget or made no progress';
     this.forceDisconnect(socket);

@@ -9,8 +9,7 @@ import type { Logger } from 'pino';
 import { toWire, wireEventName, type StoredEvent } from '../../shared/events.js';
 import { disconnects, type BusMessage } from '../bus/bus.js';
 import { AppError } from '../core/errors.js';
-import { GateFull } from '../core/gate.js';
-import { CatchUpOverflow, type LiveSink } from '../core/hub.js';
+import { replayFailure, type LiveSink } from '../core/hub.js';
 import { LIMITS } from '../../shared/limits.js';
 import { waitForDrain } from './backpressure.js';
 import { isAdmin, type Actor } from '../core/policy.js';
@@ -128,7 +127,7 @@ export class SseGateway implements LiveSink {
       });
       this.runtime.metrics.replays.inc({ outcome: this.live.has(conn) ? 'live' : 'closed' });
     } catch (error) {
-      const outcome = error instanceof GateFull ? 'busy' : error instanceof CatchUpOverflow ? 'overflow' : 'failed';
+      const outcome = replayFailure(error);
       this.runtime.metrics.replays.inc({ outcome });
       if (outcome === 'failed') this.logger.warn({ err: error }, 'sse replay failed; closing the stream');
       else this.logger.info({ userId: actor.user.id, reason: outcome }, 'sse stream closed during its replay');
