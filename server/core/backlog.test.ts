@@ -46,6 +46,34 @@ describe('backlog', () => {
     assert.deepEqual(seen, ['a0', 'io', 'b0', 'io', 'a1', 'io', 'b1', 'io', 'a2', 'io', 'b2', 'io']);
   });
 
+  test('pages take at most their share of the loop: after each, the loop rests in proportion', async () => {
+    const backlog = new Backlog({ share: 0.5 });
+    const busyFor = (ms: number) => {
+      for (const start = performance.now(); performance.now() - start < ms;);
+    };
+    let working = 0;
+    let pages = 0;
+    const started = performance.now();
+    const reader = async () => {
+      while (performance.now() - started < 400) {
+        await backlog.turn();
+        const t = performance.now();
+        busyFor(4); // a page that takes 4 ms of the loop
+        working += performance.now() - t;
+        pages++;
+      }
+    };
+    // A timer stands for a request: it is served while the readers rest.
+    let served = 0;
+    const requests = setInterval(() => served++, 2);
+    await Promise.all([reader(), reader()]);
+    clearInterval(requests);
+    const share = working / (performance.now() - started);
+    assert.ok(pages >= 10, `the readers went on (${pages} pages)`);
+    assert.ok(share <= 0.6, `pages took ${Math.round(share * 100)}% of the loop`);
+    assert.ok(served >= pages / 2, `requests were served between pages (${served} for ${pages} pages)`);
+  });
+
   test('admits `perOwner` reads of one user and `perNode` in all; the rest wait, then get in', async () => {
     const backlog = new Backlog({ perNode: 3, perOwner: 2, maxWaiting: 10 });
     const a1 = await backlog.admit('a');

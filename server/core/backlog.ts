@@ -4,15 +4,20 @@
  * that reads page after page and only awaits already-settled promises never lets a request
  * in: one replay of a long log used to hold the loop for seconds.
  *
- * Two things fix it here:
+ * Three things fix it here:
  * - **Turns.** Before each page, a reader waits for its turn. Turns are handed out one per
  *   event-loop iteration (a `setImmediate` each), first come first served across every
  *   reader of the node, so between any two pages the loop polls for I/O: a publish or a
  *   health check waits for one page at most, whatever number of readers.
+ * - **A share of the loop.** Pages may take `share` of the loop's time at most (three
+ *   quarters by default), all readers together: after each page the next turn waits as
+ *   long as that page took times (1 − share) / share, so a node busy replaying still has
+ *   time, and CPU, to spare for everything else when it comes.
  * - **Admission.** At most `perOwner` long reads run per user and `perNode` per node; the
  *   rest wait in line, and past `maxWaiting` are refused (`GateFull`) rather than queued
  *   without end. Each admitted read holds at most one page and its transport's buffer.
  */
+import { performance } from 'node:perf_hooks';
 import { Gate } from './gate.js';
 
 export interface BacklogOptions {
@@ -22,6 +27,12 @@ export interface BacklogOptions {
   perOwner?: number;
   /** Reads waiting for admission (node-wide) before new ones are refused. */
   maxWaiting?: number;
+  /**
+   * The share of the event loop's time long reads take at most, together: after each page
+   * the loop rests (serving everything else, or idle) for as long as the page took times
+   * (1 − share) / share. 1 lets pages follow each other with only the I/O poll between.
+   */
+  share?: number;
 }
 
 export interface BacklogLease {
@@ -38,10 +49,14 @@ export class Backlog {
   private readonly maxWaiting: number;
   private readonly turns: Array<() => void> = [];
   private pumping = false;
+  private readonly share: number;
+  /** Milliseconds the loop still owes everything else, from pages that took less than one. */
+  private owed = 0;
 
   constructor(options: BacklogOptions = {}) {
     this.maxWaiting = options.maxWaiting ?? 10_000;
     this.perOwner = options.perOwner ?? 2;
+    this.share = options.share ?? 0.75;
     this.node = new Gate('long log reads', options.perNode ?? 32, this.maxWaiting);
   }
 
@@ -89,13 +104,31 @@ export class Backlog {
   }
 
   /**
-   * Hands out one turn, then schedules the next for the following loop iteration: an
-   * immediate queued from inside an immediate waits for the next iteration's I/O poll.
+   * Hands out one turn, then schedules the next for the following loop iteration (an
+   * immediate queued from inside an immediate waits for the next iteration's I/O poll), or
+   * later by the rest the loop is owed.
    */
   private readonly pump = (): void => {
-    this.turns.shift()?.();
-    if (this.turns.length > 0) setImmediate(this.pump);
-    else this.pumping = false;
+    const next = this.turns.shift();
+    if (!next) {
+      this.pumping = false;
+      return;
+    }
+    const started = performance.now();
+    next();
+    // The reader's page is read and written in the microtasks that follow; this runs once
+    // they have, after the next I/O poll. The rest owed is paid in whole milliseconds.
+    setImmediate(() => {
+      if (this.turns.length === 0) {
+        this.pumping = false;
+        return;
+      }
+      this.owed += (performance.now() - started) * (1 / this.share - 1);
+      if (this.owed < 1) return this.pump();
+      const rest = this.owed;
+      this.owed = 0;
+      setTimeout(this.pump, rest);
+    });
   };
 
   private forget(owner: string, gate: Gate, release: () => void): void {

@@ -31,7 +31,10 @@ export interface CatchUp {
   /** Channels to read from the log (checked again per event through `canSee`). */
   scope(): ChannelScope;
   canSee(channel: string): boolean;
-  /** Sends a page of replayed events; resolves when the transport can take more. */
+  /**
+   * Sends a page of replayed events; resolves when the transport can take more. The wait
+   * should not hold on to `events` (write them first, then wait): see `Hub.replayPage`.
+   */
   sendReplay(events: StoredEvent[]): Promise<void>;
   /**
    * Called synchronously with the buffered events still to send: send them and become
@@ -79,6 +82,15 @@ export interface HubOptions {
   observe?: (event: StoredEvent) => void;
 }
 
+/** One page of a replay, handed to the transport: `sent` resolves when it can take more. */
+interface ReplayStep {
+  sent: Promise<void>;
+  /** The last seq read (whether or not the subscriber may see it). */
+  last: number;
+  /** The page was the last one. */
+  end: boolean;
+}
+
 export class Hub {
   private head = 0;
   private readonly held = new Map<number, StoredEvent>();
@@ -106,7 +118,7 @@ export class Hub {
   ) {
     this.pollMs = options.pollMs ?? 1000;
     this.pageSize = options.replayPageSize ?? 500;
-    this.logPageSize = options.logPageSize ?? 100;
+    this.logPageSize = options.logPageSize ?? 50;
     this.backlog = options.backlog ?? new Backlog();
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT_EVENTS;
@@ -252,6 +264,21 @@ export class Hub {
   }
 
   /**
+   * Reads one page after `after` and hands what the subscriber may see to its transport.
+   * What it returns holds no event: while a slow reader's transport drains, the page it
+   * wrote is already garbage, not kept alive by the replay waiting on it.
+   */
+  private async replayPage(sub: CatchUp, after: number, target: number, fromLog: boolean): Promise<ReplayStep> {
+    const page = await this.readPage(after, target, sub.scope());
+    const visible = page.filter((e) => sub.canSee(e.channel));
+    return {
+      sent: visible.length > 0 ? sub.sendReplay(visible) : Promise.resolve(),
+      last: page.at(-1)?.seq ?? after,
+      end: page.length < (fromLog ? this.logPageSize : this.pageSize),
+    };
+  }
+
+  /**
    * Replays the log after `sub.after`, then makes the subscriber live with no gap or
    * duplicate. A replay that must read the database first waits for admission (see
    * backlog.ts) and reads a page per turn; it rejects with GateFull when too many wait.
@@ -268,11 +295,10 @@ export class Hub {
       while (last < target && !sub.isClosed()) {
         const fromLog = !this.inWindow(last, target);
         if (fromLog) await (lease ?? this.backlog).turn();
-        const page = await this.readPage(last, target, sub.scope());
-        const visible = page.filter((e) => sub.canSee(e.channel));
-        if (visible.length > 0) await sub.sendReplay(visible);
-        if (page.length < (fromLog ? this.logPageSize : this.pageSize)) break;
-        last = page[page.length - 1]!.seq;
+        const step = await this.replayPage(sub, last, target, fromLog);
+        await step.sent;
+        if (step.end) break;
+        last = step.last;
       }
       if (sub.isClosed()) return;
       if (pending.overflow) throw new CatchUpOverflow();

@@ -239,26 +239,7 @@ export class SocketGateway implements LiveSink {
         owner: userId,
         scope: () => (admin ? 'all' : [...socket.data.channels]),
         canSee: (channel) => admin || socket.data.channels.has(channel),
-        sendReplay: async (events) => {
-          // Frames are shared by every socket replaying the same events (a reconnect storm),
-          // written a few at a time; pause at half the budget, so a reader that keeps up
-          // never looks like a slow one.
-          const { writer } = socket.data;
-          let chunk: Frame[] = [];
-          let bytes = 0;
-          for (const event of events) {
-            const payload = this.frames.frame(event);
-            chunk.push({ event, payload });
-            bytes += payload.length;
-            if (bytes < REPLAY_WRITE_BYTES) continue;
-            this.send(socket, writer, chunk);
-            chunk = [];
-            bytes = 0;
-            if (writer.queuedBytes() > this.budget / 2) await this.drained(socket);
-          }
-          if (chunk.length > 0) this.send(socket, writer, chunk);
-          await this.drained(socket);
-        },
+        sendReplay: (events) => this.replay(socket, events),
         goLive: (pending, headSeq) => {
           for (const event of pending) socket.emit(wireEventName(event), toWire(event) as never);
           socket.data.sentThrough = Math.max(socket.data.sentThrough, headSeq);
@@ -280,6 +261,33 @@ export class SocketGateway implements LiveSink {
           this.forceDisconnect(socket);
         },
       );
+  }
+
+  /**
+   * Writes a page of replayed events and resolves when the socket can take more. Frames are
+   * shared by every socket replaying the same events (a reconnect storm) and written a few
+   * at a time; the writing pauses at half the budget, so a reader that keeps up never looks
+   * like a slow one. Only the part of a page not yet written is held while waiting.
+   */
+  private replay(socket: IoSocket, events: readonly StoredEvent[]): Promise<void> {
+    const { writer } = socket.data;
+    let chunk: Frame[] = [];
+    let bytes = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const payload = this.frames.frame(event);
+      chunk.push({ event, payload });
+      bytes += payload.length;
+      if (bytes < REPLAY_WRITE_BYTES && i < events.length - 1) continue;
+      this.send(socket, writer, chunk);
+      chunk = [];
+      bytes = 0;
+      if (i < events.length - 1 && writer.queuedBytes() > this.budget / 2) {
+        const rest = events.slice(i + 1);
+        return this.drained(socket).then(() => (socket.disconnected ? undefined : this.replay(socket, rest)));
+      }
+    }
+    return this.drained(socket);
   }
 
   /**

@@ -113,9 +113,11 @@ export class SseGateway implements LiveSink {
         owner: actor.user.id,
         scope: () => (admin ? 'all' : [...conn.channels]),
         canSee: (channel) => admin || conn.channels.has(channel),
-        sendReplay: async (events) => {
+        // Written at once; the wait that follows holds no event (see Hub.replayPage).
+        sendReplay: (events) => {
           this.runtime.metrics.deliveries.sse += events.length;
-          if (!res.write(events.map(sseFrame).join('')) && !conn.closed) await waitForDrain(res, this.stallMs);
+          if (res.write(events.map(sseFrame).join('')) || conn.closed) return Promise.resolve();
+          return waitForDrain(res, this.stallMs).then(() => undefined);
         },
         goLive: (pending, headSeq) => {
           this.runtime.metrics.deliveries.sse += pending.length;
