@@ -10,9 +10,10 @@
  *   reader of the node, so between any two pages the loop polls for I/O: a publish or a
  *   health check waits for one page at most, whatever number of readers.
  * - **A share of the loop.** Pages may take `share` of the loop's time at most (three
- *   quarters by default), all readers together: after each page the next turn waits as
- *   long as that page took times (1 − share) / share, so a node busy replaying still has
- *   time, and CPU, to spare for everything else when it comes.
+ *   quarters by default), all readers together: after each turn the next waits as long as
+ *   the turn took (its page, and whatever else ran until the next iteration) times
+ *   (1 − share) / share, so a node busy replaying still has time, and CPU, to spare for
+ *   everything else when it comes; the busier the node, the more the pages wait.
  * - **Admission.** At most `perOwner` long reads run per user and `perNode` per node; the
  *   rest wait in line, and past `maxWaiting` are refused (`GateFull`) rather than queued
  *   without end. Each admitted read holds at most one page and its transport's buffer.
@@ -28,8 +29,8 @@ export interface BacklogOptions {
   /** Reads waiting for admission (node-wide) before new ones are refused. */
   maxWaiting?: number;
   /**
-   * The share of the event loop's time long reads take at most, together: after each page
-   * the loop rests (serving everything else, or idle) for as long as the page took times
+   * The share of the event loop's time long reads take at most, together: after each turn
+   * the loop rests (serving everything else, or idle) for as long as the turn took times
    * (1 − share) / share. 1 lets pages follow each other with only the I/O poll between.
    */
   share?: number;
