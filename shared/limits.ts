@@ -4,6 +4,8 @@ export const LIMITS = {
   takeProfitsMax: 5,
   symbolMaxChars: 32,
   slugMaxChars: 48,
+  passwordMinChars: 10,
+  passwordMaxChars: 256,
   /** Largest HTTP body the API accepts; anything larger is answered with 413. */
   bodyMaxBytes: 64 * 1024,
   /** Largest Socket.IO frame a client may send. */

@@ -141,12 +141,12 @@ const emailSchema = z
 
 export const passwordSchema = z
   .string({ error: 'must be a string' })
-  .min(10, 'must be at least 10 characters')
-  .max(256, 'must be at most 256 characters');
+  .min(LIMITS.passwordMinChars, `must be at least ${LIMITS.passwordMinChars} characters`)
+  .max(LIMITS.passwordMaxChars, `must be at most ${LIMITS.passwordMaxChars} characters`);
 
 export const loginInputSchema = z.strictObject({
   email: emailSchema,
-  password: z.string({ error: 'must be a string' }).min(1, 'is required').max(256, 'is too long'),
+  password: z.string({ error: 'must be a string' }).min(1, 'is required').max(LIMITS.passwordMaxChars, 'is too long'),
 });
 export type LoginInput = z.infer<typeof loginInputSchema>;
 

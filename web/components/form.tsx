@@ -3,6 +3,7 @@
  * result or a server `fields` map into per-field messages (`takeProfits.1` and all).
  */
 import { useId, type ChangeEvent, type ReactNode } from 'react';
+import { LIMITS } from '../../shared/limits.js';
 
 export interface FieldProps {
   label: string;
@@ -60,6 +61,13 @@ export function PasswordField({ name, autoComplete, value, onChange, autoFocus, 
         />
       )}
     </Field>
+  );
+}
+
+/** The input of a password being chosen: the rule it must meet is its hint. */
+export function NewPasswordField(props: Omit<PasswordFieldProps, 'autoComplete' | 'hint'>) {
+  return (
+    <PasswordField {...props} autoComplete="new-password" hint={`At least ${LIMITS.passwordMinChars} characters.`} />
   );
 }
 

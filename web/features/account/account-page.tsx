@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { z } from 'zod';
 import { passwordChangeSchema } from '../../../shared/schemas.js';
 import { ApiError, post } from '../../api/client.js';
-import { PasswordField } from '../../components/form.js';
+import { NewPasswordField, PasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
 import { navigate } from '../../router.js';
@@ -83,12 +83,10 @@ function ChangePasswordForm(props: { email: string }) {
         value={form.currentPassword}
         onChange={set('currentPassword')}
       />
-      <PasswordField
+      <NewPasswordField
         label="New password"
         error={errors.newPassword}
-        hint="At least 10 characters."
         name="newPassword"
-        autoComplete="new-password"
         value={form.newPassword}
         onChange={set('newPassword')}
       />

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { PublicUser } from '../../../shared/events.js';
 import { passwordResetSchema } from '../../../shared/schemas.js';
 import { ApiError, post } from '../../api/client.js';
-import { PasswordField } from '../../components/form.js';
+import { NewPasswordField } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSingleFlight } from '../../components/use-single-flight.js';
 
@@ -73,12 +73,10 @@ export function UserAccountActions(props: { user: PublicUser }) {
           noValidate
           aria-label={`Reset the password of ${user.email}`}
         >
-          <PasswordField
+          <NewPasswordField
             label="New password"
             error={reset.errors.password}
-            hint="At least 10 characters."
             name="password"
-            autoComplete="new-password"
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             autoFocus

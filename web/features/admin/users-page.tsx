@@ -4,7 +4,7 @@ import type { PublicUser } from '../../../shared/events.js';
 import { ROLES, userInputSchema, type Role } from '../../../shared/schemas.js';
 import { api, get, post } from '../../api/client.js';
 import type { Channel } from '../../api/types.js';
-import { Field, optionalText, PasswordField } from '../../components/form.js';
+import { Field, NewPasswordField, optionalText } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { Link } from '../../router.js';
 import { useSignedIn } from '../../state/session.js';
@@ -97,12 +97,10 @@ function CreateUserForm(props: { channels: Channel[]; onCreated(): void }) {
       <Field label="Name" error={errors.name}>
         {(ids) => <input {...ids} name="name" value={draft.name} onChange={set('name')} />}
       </Field>
-      <PasswordField
+      <NewPasswordField
         label="Password"
         error={errors.password}
-        hint="At least 10 characters."
         name="password"
-        autoComplete="new-password"
         value={draft.password}
         onChange={set('password')}
       />

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { setupInputSchema } from '../../../shared/schemas.js';
 import { post } from '../../api/client.js';
 import type { SessionStart } from '../../api/types.js';
-import { Field, optionalText, PasswordField } from '../../components/form.js';
+import { Field, NewPasswordField, optionalText } from '../../components/form.js';
 import { useSchemaForm } from '../../components/use-schema-form.js';
 import { useSession, type Notice } from '../../state/session.js';
 import { AuthLayout } from './auth-layout.js';
@@ -67,12 +67,10 @@ export function SetupPage() {
             />
           )}
         </Field>
-        <PasswordField
+        <NewPasswordField
           label="Password"
           error={errors.password}
-          hint="At least 10 characters."
           name="password"
-          autoComplete="new-password"
           value={form.password}
           onChange={set('password')}
         />
