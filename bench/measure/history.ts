@@ -4,12 +4,10 @@
  * time. Signal-desk reads its SQLite file (entitlement-filtered for a subscriber); plain
  * slices its in-memory array; the floor keeps no history.
  */
-import { rmSync } from 'node:fs';
 import { nowMs } from '../load/protocol.js';
 import type { BenchContext } from '../lib/context.js';
-import { historyDatabase } from '../lib/history-db.js';
+import { servingHistory } from '../lib/history-db.js';
 import { summarize, type Summary } from '../lib/stats.js';
-import { RunningSystem } from '../lib/systems.js';
 
 export interface HistoryResult {
   events: number;
@@ -51,19 +49,9 @@ export async function history(ctx: BenchContext): Promise<HistoryResult> {
         return { 'signals first page': signals, 'events after': after };
       });
     } else {
-      const db = await historyDatabase(events, ctx.log);
-      const system = await RunningSystem.start(
-        'signal-desk',
-        {
-          databaseFile: db.file,
-          adminToken: db.adminToken,
-          tokens: db.tokens,
-        },
-        ctx.options.serverArgs,
-      );
-      try {
+      runs[name] = await servingHistory(ctx, events, async (system, db) => {
         const subscriber = db.tokens[0]!;
-        runs[name] = {
+        return {
           'signals first page': await timed(requests, () =>
             system.call('GET', '/api/signals?limit=50', undefined, subscriber),
           ),
@@ -72,10 +60,7 @@ export async function history(ctx: BenchContext): Promise<HistoryResult> {
             system.call('GET', `/api/events?after=${afterAt(i, db.headSeq)}&limit=100`, undefined, subscriber),
           ),
         };
-      } finally {
-        await system.stop();
-        for (const f of [db.file, `${db.file}-wal`, `${db.file}-shm`]) rmSync(f, { force: true });
-      }
+      });
     }
     for (const [what, s] of Object.entries(runs[name] ?? {}))
       ctx.log(`history ${name} ${what}: p50 ${s.p50} p99 ${s.p99} ms`);

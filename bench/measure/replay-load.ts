@@ -8,15 +8,14 @@
  * figure (a replay reads one page per event-loop turn, see server/core/backlog.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { newToken, tokenHash } from '../../server/auth/tokens.js';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { nowMs } from '../load/protocol.js';
 import type { BenchContext } from '../lib/context.js';
-import { historyDatabase } from '../lib/history-db.js';
+import { servingHistory } from '../lib/history-db.js';
 import { onSchedule, sendTimes } from '../lib/schedule.js';
 import { round, sleep, summarize, type Summary } from '../lib/stats.js';
-import { RunningSystem } from '../lib/systems.js';
+import type { RunningSystem } from '../lib/systems.js';
 
 export interface Probes {
   /** Publish: request sent → 201 read (ms). */
@@ -101,67 +100,61 @@ async function probe(system: RunningSystem, seconds: number, base: number): Prom
 export async function replayLoad(ctx: BenchContext): Promise<ReplayLoadResult | { skipped: string }> {
   if (!ctx.options.systems.includes('signal-desk')) return { skipped: 'signal-desk not selected' };
   const { events, replayers, probeSeconds } = replayPlan(ctx.options.quick);
-  const db = await historyDatabase(events, ctx.log);
-  const tokens = await addReplayers(db.file, replayers);
-  const system = await RunningSystem.start(
-    'signal-desk',
-    {
-      databaseFile: db.file,
-      adminToken: db.adminToken,
-      tokens: db.tokens,
-    },
-    ctx.options.serverArgs,
-  );
-  try {
-    await probe(system, 2, 9_000_000); // warm-up
-    const idle = await probe(system, probeSeconds, 9_100_000);
-    ctx.log(`replay load idle: ack p99 ${idle.ack.p99} ms, /healthz p99 ${idle.health.p99} ms`);
+  return servingHistory(
+    ctx,
+    events,
+    async (system, _db, tokens) => {
+      try {
+        await probe(system, 2, 9_000_000); // warm-up
+        const idle = await probe(system, probeSeconds, 9_100_000);
+        ctx.log(`replay load idle: ack p99 ${idle.ack.p99} ms, /healthz p99 ${idle.health.p99} ms`);
 
-    // The order checks count from here: what earlier measurements left is theirs.
-    ctx.load.expect(0, 0);
-    await ctx.load.open(
-      system.url,
-      tokens.map((token) => ({ token, lastSeq: 0 })),
-      'connect',
-    );
-    // Every replay under way before the probes start.
-    const deadline = Date.now() + 60_000;
-    while ((await ctx.load.positions()).seqs.some((seq) => seq <= 0)) {
-      if (Date.now() > deadline) throw new Error('the replays did not start within 60 s');
-      await sleep(100);
-    }
-    const before = await ctx.load.positions();
-    const started = nowMs();
-    const loaded = await probe(system, probeSeconds, 9_200_000);
-    const after = await ctx.load.positions();
-    const sum = (seqs: number[]) => seqs.reduce((a, b) => a + b, 0);
-    const replayedPerSecond = Math.round((sum(after.seqs) - sum(before.seqs)) / ((nowMs() - started) / 1000));
-    ctx.log(
-      `replay load with ${replayers} replays: ack p99 ${loaded.ack.p99} ms, /healthz p99 ${loaded.health.p99} ms; ` +
-        `${replayedPerSecond} events/s replayed`,
-    );
-    await ctx.load.closeClients();
-    const idleAfter = await probe(system, probeSeconds, 9_300_000);
-    ctx.log(`replay load idle again: ack p99 ${idleAfter.ack.p99} ms, /healthz p99 ${idleAfter.health.p99} ms`);
-    const idleP99 = (pick: (p: Probes) => Summary) => Math.min(pick(idle).p99, pick(idleAfter).p99);
-    return {
-      events,
-      replayers,
-      probeSeconds,
-      idle,
-      loaded,
-      idleAfter,
-      ratio: {
-        ack: round(loaded.ack.p99 / idleP99((p) => p.ack)),
-        health: round(loaded.health.p99 / idleP99((p) => p.health)),
-      },
-      replayedPerSecond,
-      duplicates: after.duplicates,
-      gaps: after.gaps,
-    };
-  } finally {
-    await ctx.load.closeClients();
-    await system.stop();
-    for (const f of [db.file, `${db.file}-wal`, `${db.file}-shm`]) rmSync(f, { force: true });
-  }
+        // The order checks count from here: what earlier measurements left is theirs.
+        ctx.load.expect(0, 0);
+        await ctx.load.open(
+          system.url,
+          tokens.map((token) => ({ token, lastSeq: 0 })),
+          'connect',
+        );
+        // Every replay under way before the probes start.
+        const deadline = Date.now() + 60_000;
+        while ((await ctx.load.positions()).seqs.some((seq) => seq <= 0)) {
+          if (Date.now() > deadline) throw new Error('the replays did not start within 60 s');
+          await sleep(100);
+        }
+        const before = await ctx.load.positions();
+        const started = nowMs();
+        const loaded = await probe(system, probeSeconds, 9_200_000);
+        const after = await ctx.load.positions();
+        const sum = (seqs: number[]) => seqs.reduce((a, b) => a + b, 0);
+        const replayedPerSecond = Math.round((sum(after.seqs) - sum(before.seqs)) / ((nowMs() - started) / 1000));
+        ctx.log(
+          `replay load with ${replayers} replays: ack p99 ${loaded.ack.p99} ms, /healthz p99 ${loaded.health.p99} ms; ` +
+            `${replayedPerSecond} events/s replayed`,
+        );
+        await ctx.load.closeClients();
+        const idleAfter = await probe(system, probeSeconds, 9_300_000);
+        ctx.log(`replay load idle again: ack p99 ${idleAfter.ack.p99} ms, /healthz p99 ${idleAfter.health.p99} ms`);
+        const idleP99 = (pick: (p: Probes) => Summary) => Math.min(pick(idle).p99, pick(idleAfter).p99);
+        return {
+          events,
+          replayers,
+          probeSeconds,
+          idle,
+          loaded,
+          idleAfter,
+          ratio: {
+            ack: round(loaded.ack.p99 / idleP99((p) => p.ack)),
+            health: round(loaded.health.p99 / idleP99((p) => p.health)),
+          },
+          replayedPerSecond,
+          duplicates: after.duplicates,
+          gaps: after.gaps,
+        };
+      } finally {
+        await ctx.load.closeClients();
+      }
+    },
+    (file: string) => addReplayers(file, replayers),
+  );
 }
