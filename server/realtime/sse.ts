@@ -173,10 +173,10 @@ export class SseGateway implements LiveSink {
    * re-read it once per user and apply it — the same check as the socket gateway's.
    */
   private async resync(): Promise<void> {
-    for (const [userId, conns] of [...this.streams].map(([id, set]) => [id, [...set]] as const)) {
+    for (const userId of [...this.streams.keys()]) {
       try {
         const access = await this.runtime.accounts.currentAccess(userId);
-        for (const conn of conns) {
+        for (const conn of [...this.ofUser(userId)]) {
           if (conn.closed) continue;
           if (!access?.sessionIds.has(conn.actor.sessionId)) {
             this.end(conn);
